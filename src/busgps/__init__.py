@@ -1,0 +1,1 @@
+"""busgps: a streaming REST API for bus GPS positions."""

@@ -1,0 +1,61 @@
+"""Environment variables of the Lambda functions, as validated models.
+
+Read lazily (on first use, never at import) and once per process; a bad value
+fails with a message that names the variable.
+"""
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class SettingsError(RuntimeError):
+    """An environment variable is missing or invalid."""
+
+
+class TableSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    latest_table_name: str = Field(alias="DYNAMODB_TABLE_NAME", min_length=3, max_length=255)
+    history_table_name: str = Field(alias="HISTORY_TABLE_NAME", min_length=3, max_length=255)
+    ttl_seconds: int = Field(default=3600, alias="TTL_SECONDS", gt=0, le=366 * 24 * 3600)
+    ttl_field_name: str = Field(
+        default="expirationTime", alias="TTL_FIELD_NAME", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
+    )
+
+
+class ConsumerSettings(TableSettings):
+    dead_letter_queue_url: str = Field(alias="DEAD_LETTER_QUEUE_URL", pattern=r"^https?://\S+$")
+
+
+class ApiSettings(TableSettings):
+    cors_allow_origin: str = Field(default="*", alias="CORS_ALLOW_ORIGIN", min_length=1)
+
+
+SettingsModel = TypeVar("SettingsModel", bound=BaseModel)
+
+
+def load_settings(model: type[SettingsModel], environ: Mapping[str, str]) -> SettingsModel:
+    """Validate `environ` against `model`, naming each bad variable in the error."""
+    known = {field.alias or name for name, field in model.model_fields.items()}
+    values = {key: value for key, value in environ.items() if key in known}
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}" for issue in error.errors()
+        )
+        raise SettingsError(f"invalid environment variables: {problems}") from error
+
+
+@lru_cache(maxsize=1)
+def consumer_settings() -> ConsumerSettings:
+    return load_settings(ConsumerSettings, os.environ)
+
+
+@lru_cache(maxsize=1)
+def api_settings() -> ApiSettings:
+    return load_settings(ApiSettings, os.environ)

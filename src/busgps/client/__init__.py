@@ -1,0 +1,1 @@
+"""A client of the busgps API: tokens, posting positions and reading them back."""

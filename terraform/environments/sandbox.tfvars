@@ -1,0 +1,39 @@
+# Settings of the sandbox environment: `terraform plan -var-file=environments/sandbox.tfvars`.
+# Same keys as local.tfvars, which the local stack reads.
+environment = "sandbox"
+aws_region  = "eu-west-1"
+
+stream_name                 = "busgps-sandbox-positions"
+latest_table_name           = "busgps-sandbox-latest"
+history_table_name          = "busgps-sandbox-history"
+invalid_records_queue_name  = "busgps-sandbox-invalid-records"
+consumer_failure_queue_name = "busgps-sandbox-consumer-failures"
+user_pool_name              = "busgps-sandbox-devices"
+
+kinesis_stream_mode     = "PROVISIONED"
+kinesis_shard_count     = 1
+kinesis_retention_hours = 24
+
+ttl_seconds    = 3600
+ttl_field_name = "expirationTime"
+
+consumer_batch_size                     = 100
+consumer_batching_window_seconds        = 1
+consumer_parallelization_factor         = 1
+consumer_maximum_retry_attempts         = 3
+consumer_maximum_record_age_seconds     = 3600
+consumer_bisect_batch_on_function_error = true
+consumer_starting_position              = "TRIM_HORIZON"
+
+lambda_architecture    = "arm64"
+lambda_memory_mb       = 256
+lambda_timeout_seconds = 30
+log_retention_days     = 7
+
+api_throttling_rate_limit  = 50
+api_throttling_burst_limit = 100
+
+dynamodb_billing_mode = "PAY_PER_REQUEST"
+domain_name           = ""
+alarm_email           = ""
+cors_allow_origin     = "*"

@@ -1,0 +1,39 @@
+# Settings of the staging environment: `terraform plan -var-file=environments/staging.tfvars`.
+# Same keys as local.tfvars, which the local stack reads.
+environment = "staging"
+aws_region  = "eu-west-1"
+
+stream_name                 = "busgps-staging-positions"
+latest_table_name           = "busgps-staging-latest"
+history_table_name          = "busgps-staging-history"
+invalid_records_queue_name  = "busgps-staging-invalid-records"
+consumer_failure_queue_name = "busgps-staging-consumer-failures"
+user_pool_name              = "busgps-staging-devices"
+
+kinesis_stream_mode     = "PROVISIONED"
+kinesis_shard_count     = 2
+kinesis_retention_hours = 24
+
+ttl_seconds    = 3600
+ttl_field_name = "expirationTime"
+
+consumer_batch_size                     = 100
+consumer_batching_window_seconds        = 1
+consumer_parallelization_factor         = 2
+consumer_maximum_retry_attempts         = 3
+consumer_maximum_record_age_seconds     = 3600
+consumer_bisect_batch_on_function_error = true
+consumer_starting_position              = "TRIM_HORIZON"
+
+lambda_architecture    = "arm64"
+lambda_memory_mb       = 512
+lambda_timeout_seconds = 30
+log_retention_days     = 30
+
+api_throttling_rate_limit  = 500
+api_throttling_burst_limit = 1000
+
+dynamodb_billing_mode = "PAY_PER_REQUEST"
+domain_name           = ""
+alarm_email           = ""
+cors_allow_origin     = "*"

@@ -1,0 +1,20 @@
+"""The data layer, wired from validated settings."""
+
+from busgps.dal.clients import dynamodb_client, sqs_client
+from busgps.dal.dead_letters import SqsDeadLetterSink
+from busgps.dal.items import ItemLayout
+from busgps.dal.positions import DynamoPositionStore
+from busgps.settings import ConsumerSettings, TableSettings
+
+
+def position_store(settings: TableSettings) -> DynamoPositionStore:
+    return DynamoPositionStore(
+        client=dynamodb_client(),
+        latest_table_name=settings.latest_table_name,
+        history_table_name=settings.history_table_name,
+        layout=ItemLayout(ttl_field_name=settings.ttl_field_name, ttl_seconds=settings.ttl_seconds),
+    )
+
+
+def dead_letter_sink(settings: ConsumerSettings) -> SqsDeadLetterSink:
+    return SqsDeadLetterSink(client=sqs_client(), queue_url=settings.dead_letter_queue_url)

@@ -1,0 +1,55 @@
+"""How a position is laid out as a DynamoDB item, and read back."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from busgps.models.position import Position
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_OPTIONAL_FIELDS = ("speed", "bearing", "accuracy", "altitude")
+# Kinesis sequence numbers are decimal strings of up to 128 digits: padded, they compare as strings.
+_SEQUENCE_WIDTH = 128
+
+
+def sequence_order(sequence_number: str) -> str:
+    return sequence_number.zfill(_SEQUENCE_WIDTH)
+
+
+@dataclass(frozen=True)
+class ItemLayout:
+    ttl_field_name: str
+    ttl_seconds: int
+
+    def to_item(self, position: Position) -> dict[str, Any]:
+        attributes: dict[str, Any] = {
+            "busId": position.bus_id,
+            "positionTimeMs": position.time_ms,
+            "latitude": position.latitude,
+            "longitude": position.longitude,
+            "receivedAtMs": position.received_at_ms,
+            "sequenceNumber": position.sequence_number,
+            "sequenceOrder": sequence_order(position.sequence_number),
+            self.ttl_field_name: position.expires_at(self.ttl_seconds),
+        }
+        for name in _OPTIONAL_FIELDS:
+            value = getattr(position, name)
+            if value is not None:
+                attributes[name] = value
+        return {name: _serializer.serialize(value) for name, value in attributes.items()}
+
+    def from_item(self, item: dict[str, Any]) -> Position:
+        values = {name: _deserializer.deserialize(value) for name, value in item.items()}
+        optional: dict[str, Decimal | None] = {name: values.get(name) for name in _OPTIONAL_FIELDS}
+        return Position(
+            bus_id=str(values["busId"]),
+            time_ms=int(values["positionTimeMs"]),
+            latitude=Decimal(values["latitude"]),
+            longitude=Decimal(values["longitude"]),
+            received_at_ms=int(values["receivedAtMs"]),
+            sequence_number=str(values["sequenceNumber"]),
+            **optional,
+        )

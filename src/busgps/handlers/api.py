@@ -1,0 +1,102 @@
+"""The query API Lambda: an API Gateway REST proxy integration on Powertools' resolver."""
+
+import json
+import time
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from busgps.dal.factory import position_store
+from busgps.logic import queries
+from busgps.logic.errors import InvalidParameter, NotFound
+from busgps.observability import logger
+from busgps.settings import api_settings
+
+GEOJSON = "application/geo+json"
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def to_json(body: object) -> str:
+    """JSON with DynamoDB's decimals as JSON numbers."""
+    return json.dumps(body, separators=(",", ":"), default=_json_default)
+
+
+def _error(status: int, message: str) -> Response[str]:
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=to_json({"error": message})
+    )
+
+
+def _now_s() -> int:
+    return int(time.time())
+
+
+@lru_cache(maxsize=1)
+def resolver() -> APIGatewayRestResolver:
+    """The API, built on first use so that its settings are read then, not at import."""
+    settings = api_settings()
+    store = position_store(settings)
+    app = APIGatewayRestResolver(cors=CORSConfig(allow_origin=settings.cors_allow_origin), serializer=to_json)
+
+    @app.exception_handler(InvalidParameter)  # type: ignore[untyped-decorator]
+    def invalid_parameter(error: InvalidParameter) -> Response[str]:
+        return _error(400, str(error))
+
+    @app.exception_handler(NotFound)  # type: ignore[untyped-decorator]
+    def not_found(error: NotFound) -> Response[str]:
+        return _error(404, str(error))
+
+    @app.not_found
+    def no_route(_: Exception) -> Response[str]:
+        return _error(404, f"No route {app.current_event.http_method} {app.current_event.path}")
+
+    @app.get("/get-gps")
+    def legacy_get_gps() -> dict[str, str]:
+        return queries.legacy_latest(store, app.current_event.get_query_string_value("busId"), _now_s())
+
+    @app.get("/v1/buses")
+    def list_buses() -> Response[str] | dict[str, Any]:
+        event = app.current_event
+        output_format = event.get_query_string_value("format")
+        body = queries.list_buses(
+            store,
+            limit=event.get_query_string_value("limit"),
+            cursor=event.get_query_string_value("cursor"),
+            output_format=output_format,
+            now_s=_now_s(),
+        )
+        if output_format == "geojson":
+            return Response(status_code=200, content_type=GEOJSON, body=to_json(body))
+        return body
+
+    @app.get("/v1/buses/<bus_id>")
+    def latest_position(bus_id: str) -> dict[str, Any]:
+        return queries.latest(store, bus_id, _now_s())
+
+    @app.get("/v1/buses/<bus_id>/positions")
+    def positions(bus_id: str) -> dict[str, Any]:
+        event = app.current_event
+        return queries.history(
+            store,
+            bus_id,
+            from_time=event.get_query_string_value("from"),
+            to_time=event.get_query_string_value("to"),
+            limit=event.get_query_string_value("limit"),
+            cursor=event.get_query_string_value("cursor"),
+            now_s=_now_s(),
+        )
+
+    return app
+
+
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolver().resolve(event, context)

@@ -1,0 +1,59 @@
+"""The consumer Lambda: Kinesis records in, positions stored, failed records reported for retry."""
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from busgps.dal.factory import dead_letter_sink, position_store
+from busgps.logic.ingest import ingest_batch
+from busgps.models.position import KinesisRecord
+from busgps.observability import logger, metrics
+from busgps.settings import consumer_settings
+
+# An empty batch failure list must not raise: Lambda then retries from the lowest failed record.
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
+
+
+class RecordNotStored(Exception):
+    """This record's position could not be stored (or dead-lettered) within the retry bound."""
+
+
+def kinesis_record(raw: dict[str, Any]) -> KinesisRecord:
+    record = KinesisStreamRecord(raw)
+    return KinesisRecord(
+        shard_id=record.event_id.split(":", 1)[0],
+        sequence_number=record.kinesis.sequence_number,
+        partition_key=record.kinesis.partition_key,
+        data=record.kinesis.data,
+        arrival_time_ms=int(record.kinesis.approximate_arrival_timestamp * 1000),
+        event_source_arn=record.event_source_arn,
+    )
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = consumer_settings()
+    records = [kinesis_record(raw) for raw in event.get("Records", [])]
+    outcome = ingest_batch(
+        records,
+        position_store(settings),
+        dead_letter_sink(settings),
+        ttl_seconds=settings.ttl_seconds,
+        now_ms=int(time.time() * 1000),
+    )
+    for name in ("received", "valid", "invalid", "stale", "written", "retried", "failed"):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=outcome.counts[name])
+    logger.info("batch processed", extra={"counts": dict(outcome.counts)})
+
+    def report(record: KinesisStreamRecord) -> None:
+        if record.kinesis.sequence_number in outcome.failed_sequence_numbers:
+            raise RecordNotStored(record.kinesis.sequence_number)
+
+    return dict(
+        process_partial_response(event=event, record_handler=report, processor=processor, context=context)
+    )

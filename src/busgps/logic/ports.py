@@ -1,0 +1,51 @@
+"""What the domain needs from storage and from the dead-letter queue; the data layer provides it."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from busgps.models.position import Position, Rejection
+
+
+@dataclass
+class WriteOutcome:
+    """What a bounded, retried write achieved."""
+
+    failed: list[Position] = field(default_factory=list)
+    retries: int = 0
+
+
+class PositionWriter(Protocol):
+    def write_history(self, positions: Sequence[Position]) -> WriteOutcome:
+        """Store positions with distinct keys; return those still unwritten after retries."""
+        ...
+
+    def write_latest(self, position: Position) -> WriteOutcome:
+        """Make `position` its bus's latest unless a newer one is stored; fail only if it could not tell."""
+        ...
+
+
+@dataclass(frozen=True)
+class Page:
+    positions: list[Position]
+    has_more: bool
+
+
+class PositionReader(Protocol):
+    def latest(self, bus_id: str, now_s: int) -> Position | None:
+        """The bus's latest position, unless it has expired."""
+        ...
+
+    def list_latest(self, limit: int, after_bus_id: str | None, now_s: int) -> Page:
+        """Latest positions of live buses in a stable order, starting after `after_bus_id`."""
+        ...
+
+    def history(self, bus_id: str, from_ms: int, to_ms: int, limit: int, now_s: int) -> Page:
+        """One bus's live positions with from_ms <= time <= to_ms, newest first."""
+        ...
+
+
+class DeadLetterSink(Protocol):
+    def send(self, rejections: Sequence[Rejection]) -> list[Rejection]:
+        """Send rejected records with their reasons; return those that could not be sent."""
+        ...

@@ -1,0 +1,54 @@
+"""Times as devices and API users write them, turned into epoch milliseconds."""
+
+import math
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+# Epoch values at or above this are milliseconds: as seconds they would lie after the year 5000.
+_MILLISECONDS_FROM = 100_000_000_000
+
+
+class InvalidTime(ValueError):
+    """A value that is not a time this system understands."""
+
+
+def _from_number(value: Decimal) -> int:
+    if not value.is_finite() or value < 0:
+        raise InvalidTime("must be a non-negative epoch time")
+    milliseconds = value if value >= _MILLISECONDS_FROM else value * 1000
+    if milliseconds >= 253_402_300_800_000:  # 10000-01-01
+        raise InvalidTime("lies beyond the year 9999")
+    return int(milliseconds)
+
+
+def parse_time_ms(value: Any) -> int:
+    """Epoch seconds or milliseconds (number or numeric string), or an ISO-8601 string; UTC if no zone."""
+    if isinstance(value, bool) or value is None:
+        raise InvalidTime("must be epoch seconds, epoch milliseconds or an ISO-8601 time")
+    if isinstance(value, int | Decimal):
+        return _from_number(Decimal(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidTime("must be a finite number")
+        return _from_number(Decimal(repr(value)))
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return _from_number(Decimal(text))
+        except InvalidOperation:
+            pass
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidTime(f"{value!r} is neither an epoch time nor an ISO-8601 time") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return _from_number(Decimal(int(moment.timestamp() * 1000)))
+    raise InvalidTime("must be epoch seconds, epoch milliseconds or an ISO-8601 time")
+
+
+def iso_utc(time_ms: int) -> str:
+    """ISO-8601 in UTC with milliseconds, e.g. 2023-08-31T11:34:57.123Z."""
+    moment = datetime.fromtimestamp(time_ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time_ms % 1000:03d}Z"

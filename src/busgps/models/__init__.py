@@ -1,0 +1,1 @@
+"""Data shapes, split by layer: what devices send, what the domain holds, what the API answers."""

@@ -1,0 +1,50 @@
+"""What the query API answers: the legacy shape, the /v1 shape and GeoJSON."""
+
+from decimal import Decimal
+from typing import Any
+
+from busgps.logic.times import iso_utc
+from busgps.models.position import Position
+
+_OPTIONAL_FIELDS = ("speed", "bearing", "accuracy", "altitude")
+
+
+def legacy_view(position: Position) -> dict[str, str]:
+    """The old system's answer: every value a string, `updatedAt` in epoch seconds."""
+    return {
+        "busId": position.bus_id,
+        "latitude": str(position.latitude),
+        "longitude": str(position.longitude),
+        "updatedAt": str(position.time_ms // 1000),
+    }
+
+
+def _optional(position: Position) -> dict[str, Decimal]:
+    values = {name: getattr(position, name) for name in _OPTIONAL_FIELDS}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def position_view(position: Position) -> dict[str, Any]:
+    """A /v1 position: numbers as JSON numbers, times as ISO-8601 UTC."""
+    return {
+        "busId": position.bus_id,
+        "latitude": position.latitude,
+        "longitude": position.longitude,
+        "timestamp": iso_utc(position.time_ms),
+        "receivedAt": iso_utc(position.received_at_ms),
+        **_optional(position),
+    }
+
+
+def geojson_feature(position: Position) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": position.bus_id,
+        "geometry": {"type": "Point", "coordinates": [position.longitude, position.latitude]},
+        "properties": {
+            "busId": position.bus_id,
+            "timestamp": iso_utc(position.time_ms),
+            "receivedAt": iso_utc(position.received_at_ms),
+            **_optional(position),
+        },
+    }

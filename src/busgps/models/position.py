@@ -1,0 +1,56 @@
+"""A bus position as the domain holds it, and a record as Kinesis delivered it."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+BUS_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+@dataclass(frozen=True)
+class KinesisRecord:
+    """A record as Kinesis delivered it, kept raw so that a rejected one can be sent on unchanged."""
+
+    shard_id: str
+    sequence_number: str
+    partition_key: str
+    data: str  # base64, as in the event
+    arrival_time_ms: int
+    event_source_arn: str = ""
+
+
+@dataclass(frozen=True)
+class Position:
+    """A valid position of one bus at one time."""
+
+    bus_id: str
+    time_ms: int
+    latitude: Decimal
+    longitude: Decimal
+    received_at_ms: int
+    sequence_number: str
+    speed: Decimal | None = None
+    bearing: Decimal | None = None
+    accuracy: Decimal | None = None
+    altitude: Decimal | None = None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """The history key: one stored position per bus and millisecond."""
+        return (self.bus_id, self.time_ms)
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """Newer positions sort later; at equal times the later Kinesis record wins."""
+        return (self.time_ms, int(self.sequence_number))
+
+    def expires_at(self, ttl_seconds: int) -> int:
+        """Epoch seconds after which this position is no longer served."""
+        return self.time_ms // 1000 + ttl_seconds
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that can never become a position, and why."""
+
+    record: KinesisRecord
+    reason: str

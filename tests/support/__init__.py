@@ -1,0 +1,1 @@
+"""Shared test support: event factories, a Lambda context, emulator resources."""

@@ -1,8 +1,344 @@
-"""Subcommands of the `busgps` console script."""
+"""Subcommands of the `busgps` console script: token, post, post-batch, get, buses, history, simulate."""
 
 import argparse
-from typing import Any
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed, TokenSource
+from busgps.client.auth import AuthError, CognitoTokenSource, cognito_client, fetch_id_token
+from busgps.client.driver import MAX_BATCH_SIZE, Progress, run_fleet
+from busgps.client.models import Position
+from busgps.client.simulation import DEFAULT_CENTRE, Fleet
+from busgps.client.target import StackTarget, TargetError, resolve_target
+
+TOKEN_VARIABLE = "BUSGPS_TOKEN"  # noqa: S105 (the variable's name, not a secret)
+_TARGET_FIELDS = (
+    "api_url",
+    "post_url",
+    "get_url",
+    "region",
+    "user_pool_id",
+    "client_id",
+    "stream_name",
+    "username",
+    "password",
+    "cognito_endpoint",
+)
+
+Command = Callable[[argparse.Namespace], int]
+
+
+class InputError(RuntimeError):
+    """A file or value given to a command cannot be used."""
 
 
 def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     """Add this package's subcommands; each sets `run` to a function of the parsed arguments."""
+    target = _target_options()
+
+    token = subcommands.add_parser("token", parents=[target], help="log in to Cognito and print an id token")
+    token.set_defaults(run=_guarded(_run_token))
+
+    post = subcommands.add_parser(
+        "post", parents=[target], help="post one position in the compatible format (POST /post-gps)"
+    )
+    post.add_argument("--bus", required=True, help="bus id")
+    post.add_argument("--lat", required=True, type=float, help="latitude, degrees")
+    post.add_argument("--lon", required=True, type=float, help="longitude, degrees")
+    post.add_argument("--timestamp", type=parse_time, help="device time: ISO-8601, epoch seconds or ms")
+    post.add_argument("--speed", type=float, help="m/s")
+    post.add_argument("--bearing", type=float, help="degrees clockwise from north")
+    post.add_argument("--accuracy", type=float, help="m")
+    post.add_argument("--altitude", type=float, help="m")
+    post.set_defaults(run=_guarded(_run_post))
+
+    post_batch = subcommands.add_parser(
+        "post-batch", parents=[target], help="post positions from a file (POST /v1/positions)"
+    )
+    post_batch.add_argument("file", help="a JSON list of positions, or JSON lines; '-' reads stdin")
+    post_batch.set_defaults(run=_guarded(_run_post_batch))
+
+    get = subcommands.add_parser("get", parents=[target], help="the latest position of a bus")
+    get.add_argument("bus", help="bus id")
+    get.add_argument("--legacy", action="store_true", help="ask GET /get-gps, the compatible route")
+    get.set_defaults(run=_guarded(_run_get))
+
+    buses = subcommands.add_parser("buses", parents=[target], help="the latest position of every bus")
+    buses.add_argument("--geojson", action="store_true", help="as a GeoJSON FeatureCollection")
+    buses.add_argument("--limit", type=int, help="page size (every page is fetched)")
+    buses.set_defaults(run=_guarded(_run_buses))
+
+    history = subcommands.add_parser("history", parents=[target], help="a bus's positions, newest first")
+    history.add_argument("bus", help="bus id")
+    history.add_argument("--from", dest="start", type=parse_time, help="oldest time (ISO-8601 or epoch)")
+    history.add_argument("--to", dest="end", type=parse_time, help="newest time (ISO-8601 or epoch)")
+    history.add_argument("--limit", type=int, help="at most this many positions (one page)")
+    history.add_argument("--cursor", help="the nextCursor of a previous page")
+    history.set_defaults(run=_guarded(_run_history))
+
+    simulate = subcommands.add_parser(
+        "simulate", parents=[target], help="simulated buses driving around a city, posting in batches"
+    )
+    simulate.add_argument("--buses", type=_positive_int, default=10, help="how many buses (default 10)")
+    simulate.add_argument("--interval", type=_positive_float, default=5.0, help="seconds between fixes")
+    simulate.add_argument("--duration", type=_positive_float, default=60.0, help="seconds to run")
+    simulate.add_argument("--centre", type=_coordinates, default=DEFAULT_CENTRE, help="LAT,LON of the city")
+    simulate.add_argument("--seed", type=int, help="make the routes and speeds repeatable")
+    simulate.add_argument("--prefix", default="sim-", help="bus ids start with this")
+    simulate.set_defaults(run=_guarded(_run_simulate))
+
+
+def _target_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group(
+        "stack",
+        "default: the local stack's .local/stack.json; each also reads BUSGPS_<NAME> from the environment",
+    )
+    group.add_argument("--api-url", help="base URL of the API, with its stage (BUSGPS_API_URL)")
+    group.add_argument("--post-url", help="URL of POST /post-gps, if not under --api-url")
+    group.add_argument("--get-url", help="URL of GET /get-gps, if not under --api-url")
+    group.add_argument("--region", help="AWS region of the user pool")
+    group.add_argument("--user-pool-id", help="Cognito user pool id")
+    group.add_argument("--client-id", help="Cognito app client id")
+    group.add_argument("--stream-name", help="Kinesis stream the API writes to")
+    group.add_argument("--username", help="device user")
+    group.add_argument("--password", help="device password (prefer BUSGPS_PASSWORD)")
+    group.add_argument("--cognito-endpoint", help="Cognito endpoint of an emulator")
+    group.add_argument("--token", help=f"an id token to use instead of logging in ({TOKEN_VARIABLE})")
+    group.add_argument("--stack-file", type=Path, help="read the stack from this file (BUSGPS_STACK_FILE)")
+    group.add_argument("--timeout", type=_positive_float, default=10.0, help="HTTP timeout in seconds")
+    return options
+
+
+def _guarded(command: Command) -> Command:
+    """Turn the client's errors into one clear line on stderr and a non-zero exit code."""
+
+    def run(arguments: argparse.Namespace) -> int:
+        try:
+            return command(arguments)
+        except (TargetError, AuthError, ConnectionFailed, InputError) as error:
+            print(f"busgps: {error}", file=sys.stderr)
+            return 2
+        except ApiError as error:
+            print(f"busgps: {error}", file=sys.stderr)
+            if isinstance(error.body, dict):
+                print(json.dumps(error.body), file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _target(arguments: argparse.Namespace) -> StackTarget:
+    given = {name: getattr(arguments, name) for name in _TARGET_FIELDS}
+    return resolve_target(given, os.environ, arguments.stack_file)
+
+
+def _token_source(arguments: argparse.Namespace, target: StackTarget) -> TokenSource:
+    static = arguments.token or os.environ.get(TOKEN_VARIABLE)
+    if static:
+        return lambda: str(static)
+    client = cognito_client(target.required("region"), target.cognito_endpoint)
+    return CognitoTokenSource(
+        client, target.required("client_id"), target.required("username"), target.required("password")
+    )
+
+
+def _client(arguments: argparse.Namespace, authorized: bool = False) -> BusGpsClient:
+    target = _target(arguments)
+    token = _token_source(arguments, target) if authorized else None
+    return BusGpsClient(target, token, timeout_seconds=arguments.timeout)
+
+
+def _print_json(value: Any, stream: TextIO = sys.stdout) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False), file=stream)
+
+
+def _run_token(arguments: argparse.Namespace) -> int:
+    target = _target(arguments)
+    client = cognito_client(target.required("region"), target.cognito_endpoint)
+    token = fetch_id_token(
+        client, target.required("client_id"), target.required("username"), target.required("password")
+    )
+    print(token.value)
+    return 0
+
+
+def _run_post(arguments: argparse.Namespace) -> int:
+    position = Position(
+        bus_id=arguments.bus,
+        latitude=arguments.lat,
+        longitude=arguments.lon,
+        timestamp=arguments.timestamp,
+        speed=arguments.speed,
+        bearing=arguments.bearing,
+        accuracy=arguments.accuracy,
+        altitude=arguments.altitude,
+    )
+    result = _client(arguments, authorized=True).post_position(position)
+    _print_json(result.model_dump(by_alias=True, mode="json"))
+    return 0
+
+
+def _run_post_batch(arguments: argparse.Namespace) -> int:
+    entries = read_positions_file(arguments.file)
+    client = _client(arguments, authorized=True)
+    accepted = 0
+    failed: list[dict[str, Any]] = []
+    for offset in range(0, len(entries), MAX_BATCH_SIZE):
+        result = client.post_batch(entries[offset : offset + MAX_BATCH_SIZE])
+        accepted += result.accepted
+        for entry in result.failed:
+            # Number entries as they are in the file, not within their batch.
+            failed.append({**entry.model_dump(by_alias=True), "index": offset + entry.index})
+    _print_json({"accepted": accepted, "failed": failed})
+    return 1 if failed else 0
+
+
+def _run_get(arguments: argparse.Namespace) -> int:
+    client = _client(arguments)
+    if arguments.legacy:
+        _print_json(client.legacy_latest(arguments.bus))
+        return 0
+    position = client.latest(arguments.bus)
+    if position is None:
+        print(f"busgps: bus {arguments.bus!r} has no live position", file=sys.stderr)
+        return 1
+    _print_json(position.model_dump(by_alias=True, mode="json", exclude_none=True))
+    return 0
+
+
+def _run_buses(arguments: argparse.Namespace) -> int:
+    client = _client(arguments)
+    if arguments.geojson:
+        features: list[Any] = []
+        cursor: str | None = None
+        while True:
+            page = client.buses_geojson(limit=arguments.limit, cursor=cursor)
+            features.extend(page.get("features", []))
+            cursor = page.get("nextCursor")
+            if not cursor:
+                break
+        _print_json({"type": "FeatureCollection", "features": features})
+        return 0
+    buses = [
+        bus.model_dump(by_alias=True, mode="json", exclude_none=True)
+        for bus in client.all_buses(page_size=arguments.limit)
+    ]
+    _print_json({"buses": buses})
+    return 0
+
+
+def _run_history(arguments: argparse.Namespace) -> int:
+    page = _client(arguments).history(
+        arguments.bus,
+        start=arguments.start,
+        end=arguments.end,
+        limit=arguments.limit,
+        cursor=arguments.cursor,
+    )
+    _print_json(page.model_dump(by_alias=True, mode="json", exclude_none=True))
+    return 0
+
+
+def _run_simulate(arguments: argparse.Namespace) -> int:
+    client = _client(arguments, authorized=True)
+    fleet = Fleet(
+        arguments.buses, centre=arguments.centre, seed=arguments.seed, bus_id_prefix=arguments.prefix
+    )
+    report = _progress_reporter(sys.stderr)
+    try:
+        progress = run_fleet(client, fleet, arguments.interval, arguments.duration, report)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    print(file=sys.stderr)
+    _print_json({"sent": progress.sent, "accepted": progress.accepted, "failed": progress.failed})
+    return 1 if progress.failed else 0
+
+
+def _progress_reporter(stream: TextIO) -> Callable[[Progress], None]:
+    """One line rewritten in place on a terminal; a line per update otherwise (logs, CI)."""
+    live = stream.isatty()
+
+    def report(progress: Progress) -> None:
+        if live:
+            stream.write("\r\x1b[K" + progress.line())
+        else:
+            stream.write(progress.line() + "\n")
+        stream.flush()
+
+    return report
+
+
+def read_positions_file(name: str) -> list[dict[str, Any]]:
+    """Positions from a JSON list or JSON lines (one object a line); '-' is stdin."""
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot read {name}: {error}") from error
+    stripped = text.strip()
+    if not stripped:
+        raise InputError(f"{name} holds no positions")
+    if stripped.startswith("["):
+        try:
+            entries = json.loads(stripped)
+        except ValueError as error:
+            raise InputError(f"{name} is not valid JSON: {error}") from error
+    else:
+        entries = list(_json_lines(name, stripped.splitlines()))
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise InputError(f"{name} must hold JSON objects, one per position")
+    return entries
+
+
+def _json_lines(name: str, lines: Sequence[str]) -> Iterator[Any]:
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                yield json.loads(line)
+            except ValueError as error:
+                raise InputError(f"{name} line {number} is not valid JSON: {error}") from error
+
+
+def parse_time(text: str) -> datetime:
+    """ISO-8601 (a `Z` or offset; none means UTC), or epoch seconds, or epoch milliseconds."""
+    try:
+        number = float(text)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an ISO-8601 time or epoch number: {text!r}") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # Epoch milliseconds are 13 digits today; seconds are 10.
+    seconds = number / 1000.0 if abs(number) >= 1e11 else number
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _coordinates(text: str) -> tuple[float, float]:
+    try:
+        latitude, longitude = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected LAT,LON, e.g. 38.7223,-9.1393") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise argparse.ArgumentTypeError("latitude must be within -90..90 and longitude within -180..180")
+    return latitude, longitude

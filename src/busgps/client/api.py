@@ -1,0 +1,203 @@
+"""HTTP client of the busgps API: post positions, read them back, with typed answers and honest errors."""
+
+import base64
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+from pydantic import BaseModel, ValidationError
+
+from busgps.client.models import (
+    BatchResult,
+    BusPage,
+    BusPosition,
+    HistoryPage,
+    Position,
+    PostResult,
+    iso_utc,
+)
+from busgps.client.target import StackTarget
+
+TokenSource = Callable[[], str]
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+class ApiError(RuntimeError):
+    """The API answered with an error; `message` is its JSON `error` (or the raw body)."""
+
+    def __init__(self, method: str, url: str, status_code: int, message: str, body: Any) -> None:
+        super().__init__(f"{method} {url} -> {status_code}: {message}")
+        self.status_code = status_code
+        self.message = message
+        self.body = body
+
+
+class ConnectionFailed(RuntimeError):
+    """The API could not be reached at all."""
+
+
+class BusGpsClient:
+    """One stack's API. `token` gives the Cognito id token that POST routes need."""
+
+    def __init__(
+        self,
+        target: StackTarget,
+        token: TokenSource | None = None,
+        session: requests.Session | None = None,
+        timeout_seconds: float = 10.0,
+    ) -> None:
+        self.target = target
+        self._token = token
+        self._session = session or requests.Session()
+        self._timeout = timeout_seconds
+
+    # Producer side.
+
+    def post_position(self, position: Position) -> PostResult:
+        """POST /post-gps in the existing clients' wire format: one Kinesis record, key = bus id."""
+        body = legacy_post_body(position, self.target.required("stream_name"))
+        answer = self._send("POST", self.target.post_url, json_body=body, authorized=True)
+        return self._parse(PostResult, answer)
+
+    def post_batch(self, entries: Sequence[Position | Mapping[str, Any]]) -> BatchResult:
+        """POST /v1/positions: up to 500 positions; the answer names the entries that failed."""
+        body = batch_post_body(entries)
+        answer = self._send("POST", self.target.route("/v1/positions"), json_body=body, authorized=True)
+        return self._parse(BatchResult, answer)
+
+    # Reader side.
+
+    def legacy_latest(self, bus_id: str) -> dict[str, Any]:
+        """GET /get-gps?busId=: the existing clients' answer ({} when the bus has no live position)."""
+        answer = self._send("GET", self.target.get_url, params={"busId": bus_id})
+        if not isinstance(answer, dict):
+            raise ApiError("GET", self.target.get_url, 200, "the answer is not a JSON object", answer)
+        return answer
+
+    def latest(self, bus_id: str) -> BusPosition | None:
+        """GET /v1/buses/{busId}: the latest position, or None when the bus has none (404)."""
+        try:
+            answer = self._send("GET", self.target.route(f"/v1/buses/{_path_segment(bus_id)}"))
+        except ApiError as error:
+            if error.status_code == 404:
+                return None
+            raise
+        return self._parse(BusPosition, answer)
+
+    def buses(self, limit: int | None = None, cursor: str | None = None) -> BusPage:
+        """GET /v1/buses: one page of the latest position of every bus with a live position."""
+        params = _without_none({"limit": limit, "cursor": cursor})
+        return self._parse(BusPage, self._send("GET", self.target.route("/v1/buses"), params=params))
+
+    def all_buses(self, page_size: int | None = None) -> Iterator[BusPosition]:
+        """Every bus with a live position, following the cursor page after page."""
+        cursor: str | None = None
+        while True:
+            page = self.buses(limit=page_size, cursor=cursor)
+            yield from page.buses
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def buses_geojson(self, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """GET /v1/buses?format=geojson: a GeoJSON FeatureCollection."""
+        params = _without_none({"format": "geojson", "limit": limit, "cursor": cursor})
+        answer = self._send("GET", self.target.route("/v1/buses"), params=params)
+        if not isinstance(answer, dict) or answer.get("type") != "FeatureCollection":
+            raise ApiError("GET", self.target.route("/v1/buses"), 200, "not a FeatureCollection", answer)
+        return answer
+
+    def history(
+        self,
+        bus_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> HistoryPage:
+        """GET /v1/buses/{busId}/positions: one page of history, newest first."""
+        params = _without_none(
+            {
+                "from": iso_utc(start) if start else None,
+                "to": iso_utc(end) if end else None,
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+        url = self.target.route(f"/v1/buses/{_path_segment(bus_id)}/positions")
+        return self._parse(HistoryPage, self._send("GET", url, params=params))
+
+    def health(self) -> dict[str, Any]:
+        answer = self._send("GET", self.target.route("/health"))
+        return answer if isinstance(answer, dict) else {"answer": answer}
+
+    # Transport.
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        authorized: bool = False,
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        if authorized:
+            if self._token is None:
+                raise ApiError(method, url, 0, "this route needs an id token, and none was given", None)
+            # The existing clients send the id token itself, without "Bearer".
+            headers["Authorization"] = self._token()
+        try:
+            response = self._session.request(
+                method, url, json=json_body, params=params, headers=headers, timeout=self._timeout
+            )
+        except requests.RequestException as error:
+            raise ConnectionFailed(f"cannot reach {url}: {error}") from error
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = response.text
+        if response.status_code >= 400:
+            raise ApiError(method, url, response.status_code, _error_message(answer), answer)
+        return answer
+
+    def _parse(self, model: type[Answer], answer: Any) -> Answer:
+        try:
+            return model.model_validate(answer)
+        except ValidationError as error:
+            raise ApiError("", model.__name__, 200, f"unexpected answer: {error}", answer) from error
+
+
+def legacy_post_body(position: Position, stream_name: str) -> dict[str, str]:
+    """{StreamName, Data (base64 of the position's JSON), PartitionKey (the bus id)}."""
+    data = json.dumps(position.fields(), separators=(",", ":")).encode("utf-8")
+    return {
+        "StreamName": stream_name,
+        "Data": base64.b64encode(data).decode("ascii"),
+        "PartitionKey": position.bus_id,
+    }
+
+
+def batch_post_body(entries: Sequence[Position | Mapping[str, Any]]) -> dict[str, Any]:
+    positions = [entry.batch_entry() if isinstance(entry, Position) else dict(entry) for entry in entries]
+    return {"positions": positions}
+
+
+def _path_segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _error_message(answer: Any) -> str:
+    if isinstance(answer, dict):
+        for key in ("error", "message", "Message"):
+            if isinstance(answer.get(key), str):
+                return str(answer[key])
+        return json.dumps(answer)
+    return str(answer).strip() or "(empty answer)"

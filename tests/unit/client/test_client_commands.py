@@ -1,0 +1,103 @@
+"""The CLI's own parsing: times, position files, and clear errors instead of tracebacks."""
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from busgps.cli import main
+from busgps.client.commands import InputError, parse_time, read_positions_file
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-01T08:30:00Z", datetime(2026, 12, 1, 8, 30, tzinfo=UTC)),
+        ("2026-12-01T10:30:00+02:00", datetime(2026, 12, 1, 8, 30, tzinfo=UTC)),
+        ("2026-12-01T08:30:00", datetime(2026, 12, 1, 8, 30, tzinfo=UTC)),  # no zone means UTC
+        ("1693481697", datetime(2023, 8, 31, 11, 34, 57, tzinfo=UTC)),  # epoch seconds
+        ("1693481697250", datetime(2023, 8, 31, 11, 34, 57, 250000, tzinfo=UTC)),  # epoch milliseconds
+    ],
+)
+def test_times_are_read_as_iso_or_epoch(text, expected):
+    # Given a time as a user would type it, Then it is that instant
+    assert parse_time(text) == expected
+
+
+def test_a_time_that_is_neither_is_refused():
+    # Given words, Then argparse gets a message saying what is accepted
+    with pytest.raises(argparse.ArgumentTypeError, match="ISO-8601"):
+        parse_time("yesterday")
+
+
+def test_a_json_list_of_positions_is_read(tmp_path: Path):
+    # Given a file with a JSON list
+    entries = [{"busId": "1", "latitude": 1, "longitude": 2}, {"busId": "2", "latitude": 3, "longitude": 4}]
+    file = tmp_path / "positions.json"
+    file.write_text(json.dumps(entries, indent=2))
+
+    # Then the entries are read as they are
+    assert read_positions_file(str(file)) == entries
+
+
+def test_json_lines_are_read_and_blank_lines_skipped(tmp_path: Path):
+    # Given JSON lines with a blank line
+    file = tmp_path / "positions.jsonl"
+    file.write_text(
+        '{"busId": "1", "latitude": 1, "longitude": 2}\n\n{"busId": "2", "latitude": 3, "longitude": 4}\n'
+    )
+
+    # Then both lines are entries
+    assert [entry["busId"] for entry in read_positions_file(str(file))] == ["1", "2"]
+
+
+def test_a_bad_json_line_names_its_line_number(tmp_path: Path):
+    # Given a file whose second line is broken
+    file = tmp_path / "positions.jsonl"
+    file.write_text('{"busId": "1", "latitude": 1, "longitude": 2}\n{"busId": \n')
+
+    # Then the error points at line 2
+    with pytest.raises(InputError, match="line 2 is not valid JSON"):
+        read_positions_file(str(file))
+
+
+def test_entries_must_be_objects(tmp_path: Path):
+    # Given a list of numbers, Then it is refused
+    file = tmp_path / "positions.json"
+    file.write_text("[1, 2]")
+    with pytest.raises(InputError, match="JSON objects"):
+        read_positions_file(str(file))
+
+
+def test_cli_without_a_stack_fails_with_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    # Given a directory with no local stack and no deployed stack named
+    monkeypatch.chdir(tmp_path)
+    for variable in ("BUSGPS_API_URL", "BUSGPS_STACK_FILE"):
+        monkeypatch.delenv(variable, raising=False)
+
+    # When a command runs
+    exit_code = main(["get", "17"])
+
+    # Then it exits non-zero with one line that says what to do, and no traceback
+    assert exit_code == 2
+    error = capsys.readouterr().err
+    assert "busgps local up" in error
+    assert "Traceback" not in error
+
+
+def test_cli_post_batch_of_a_missing_file_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    # Given a file that does not exist
+    monkeypatch.chdir(tmp_path)
+
+    # When it is posted
+    exit_code = main(["post-batch", "absent.json", "--api-url", "http://127.0.0.1:9", "--token", "t"])
+
+    # Then the error names the file
+    assert exit_code == 2
+    assert "cannot read absent.json" in capsys.readouterr().err

@@ -1,0 +1,126 @@
+"""The client finds its stack: the local stack file by default, a deployed stack when told."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from busgps.client.target import TargetError, resolve_target
+
+LOCAL_STACK = {
+    "api_url": "http://127.0.0.1:4010",
+    "post_url": "http://127.0.0.1:4010/post-gps",
+    "get_url": "http://127.0.0.1:4010/get-gps",
+    "region": "us-east-1",
+    "emulator_endpoint": "http://127.0.0.1:5000",
+    "user_pool_id": "us-east-1_local",
+    "app_client_id": "local-client",
+    "username": "demo-device",
+    "password": "Secret-123",
+    "stream_name": "busgps-local-positions",
+}
+
+
+@pytest.fixture
+def in_a_checkout_with_a_local_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / ".local").mkdir()
+    (tmp_path / ".local" / "stack.json").write_text(json.dumps(LOCAL_STACK))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.usefixtures("in_a_checkout_with_a_local_stack")
+def test_the_local_stack_file_is_the_default():
+    # Given a running local stack, and no arguments or environment
+    target = resolve_target({}, environ={})
+
+    # Then every value comes from .local/stack.json
+    assert target.api_url == "http://127.0.0.1:4010"
+    assert target.client_id == "local-client"
+    assert target.cognito_endpoint == "http://127.0.0.1:5000"
+    assert target.route("/v1/buses") == "http://127.0.0.1:4010/v1/buses"
+
+
+@pytest.mark.usefixtures("in_a_checkout_with_a_local_stack")
+def test_arguments_override_the_local_stack_file():
+    # Given a local stack, and another user on the command line
+    target = resolve_target({"username": "bus-17", "password": None}, environ={})
+
+    # Then that user is used; the rest still comes from the file
+    assert (target.username, target.password) == ("bus-17", "Secret-123")
+
+
+@pytest.mark.usefixtures("in_a_checkout_with_a_local_stack")
+def test_a_deployed_stack_never_mixes_with_the_local_one():
+    # Given a local stack, and a deployed stack's URL in the environment
+    environ = {
+        "BUSGPS_API_URL": "https://gps.example.com/production/",
+        "BUSGPS_REGION": "eu-west-1",
+        "BUSGPS_CLIENT_ID": "deployed-client",
+    }
+
+    # When the target is resolved
+    target = resolve_target({}, environ=environ)
+
+    # Then nothing comes from the local file: no emulator endpoint, no demo user
+    assert target.api_url == "https://gps.example.com/production"
+    assert target.post_url == "https://gps.example.com/production/post-gps"
+    assert target.get_url == "https://gps.example.com/production/get-gps"
+    assert target.cognito_endpoint is None
+    assert target.username is None
+    assert target.region == "eu-west-1"
+
+
+def test_arguments_win_over_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Given no local stack, an environment, and an argument naming another region
+    monkeypatch.chdir(tmp_path)
+    environ = {"BUSGPS_API_URL": "https://a.example.com", "BUSGPS_REGION": "eu-west-1"}
+
+    # Then the argument wins
+    assert resolve_target({"region": "us-west-2"}, environ=environ).region == "us-west-2"
+
+
+def test_an_explicit_stack_file_is_read_even_with_an_api_url(tmp_path: Path):
+    # Given a stack file elsewhere, named in the environment, and an API URL argument
+    stack_file = tmp_path / "other.json"
+    stack_file.write_text(json.dumps(LOCAL_STACK))
+    environ = {"BUSGPS_STACK_FILE": str(stack_file)}
+
+    # Then the argument wins and the file fills in the rest
+    target = resolve_target({"api_url": "http://127.0.0.1:9999"}, environ=environ)
+    assert target.api_url == "http://127.0.0.1:9999"
+    assert target.post_url == "http://127.0.0.1:4010/post-gps"
+    assert target.stream_name == "busgps-local-positions"
+
+
+def test_no_stack_at_all_says_how_to_get_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Given no local stack and no deployed stack named
+    monkeypatch.chdir(tmp_path)
+
+    # Then the error says to start one or to name one
+    with pytest.raises(TargetError, match=r"busgps local up.*--api-url"):
+        resolve_target({}, environ={})
+
+
+def test_a_missing_explicit_stack_file_is_an_error(tmp_path: Path):
+    # Given a stack file path that does not exist, Then the error names it
+    with pytest.raises(TargetError, match="does not exist"):
+        resolve_target({}, environ={}, stack_file=tmp_path / "absent.json")
+
+
+def test_a_broken_stack_file_is_an_error(tmp_path: Path):
+    # Given a stack file that is not JSON, Then the error names the file
+    broken = tmp_path / "stack.json"
+    broken.write_text("{not json")
+    with pytest.raises(TargetError, match="cannot read stack file"):
+        resolve_target({}, environ={}, stack_file=broken)
+
+
+def test_a_missing_value_names_its_option_and_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Given a deployed stack named without its client id
+    monkeypatch.chdir(tmp_path)
+    target = resolve_target({"api_url": "https://a.example.com"}, environ={})
+
+    # Then asking for the client id says how to give it
+    with pytest.raises(TargetError, match=r"--client-id.*BUSGPS_CLIENT_ID"):
+        target.required("client_id")

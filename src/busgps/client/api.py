@@ -65,7 +65,13 @@ class BusGpsClient:
     def post_batch(self, entries: Sequence[Position | Mapping[str, Any]]) -> BatchResult:
         """POST /v1/positions: up to 500 positions; the answer names the entries that failed."""
         body = batch_post_body(entries)
-        answer = self._send("POST", self.target.route("/v1/positions"), json_body=body, authorized=True)
+        try:
+            answer = self._send("POST", self.target.route("/v1/positions"), json_body=body, authorized=True)
+        except ApiError as error:
+            # 503 with a batch result: the stream accepted none of the entries, and says why for each.
+            if error.status_code == 503 and isinstance(error.body, dict) and "failed" in error.body:
+                return self._parse(BatchResult, error.body)
+            raise
         return self._parse(BatchResult, answer)
 
     # Reader side.

@@ -191,11 +191,11 @@ def _run_post_batch(arguments: argparse.Namespace) -> int:
     failed: list[dict[str, Any]] = []
     for offset in range(0, len(entries), MAX_BATCH_SIZE):
         result = client.post_batch(entries[offset : offset + MAX_BATCH_SIZE])
-        accepted += result.accepted
+        accepted += result.accepted_count
         for entry in result.failed:
             # Number entries as they are in the file, not within their batch.
             failed.append({**entry.model_dump(by_alias=True), "index": offset + entry.index})
-    _print_json({"accepted": accepted, "failed": failed})
+    _print_json({"acceptedCount": accepted, "failedCount": len(failed), "failed": failed})
     return 1 if failed else 0
 
 

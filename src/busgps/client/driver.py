@@ -51,7 +51,7 @@ def post_in_batches(client: BusGpsClient, positions: Sequence[Position], progres
             progress.failed += len(batch)
             progress.last_error = str(error)
             continue
-        progress.accepted += result.accepted
+        progress.accepted += result.accepted_count
         progress.failed += len(result.failed)
         for entry in result.failed:
             which = batch[entry.index].bus_id if 0 <= entry.index < len(batch) else f"entry {entry.index}"

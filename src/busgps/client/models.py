@@ -69,7 +69,9 @@ class FailedEntry(_Answer):
 class BatchResult(_Answer):
     """The answer to POST /v1/positions: how many entries were written, and which were not."""
 
-    accepted: int
+    message: str
+    accepted_count: int = Field(alias="acceptedCount")
+    failed_count: int = Field(alias="failedCount")
     failed: list[FailedEntry]
 
 

@@ -125,7 +125,9 @@ def test_post_position_sends_the_raw_id_token_and_returns_the_record_location():
 def test_post_batch_reports_failed_entries():
     # Given an API that failed the second of two entries
     answer = {
-        "accepted": 1,
+        "message": "1 of 2 positions were not accepted: resend only those listed in failed",
+        "acceptedCount": 1,
+        "failedCount": 1,
         "failed": [
             {"index": 1, "errorCode": "ProvisionedThroughputExceededException", "errorMessage": "slow down"}
         ],
@@ -137,10 +139,29 @@ def test_post_batch_reports_failed_entries():
 
     # Then it went to /v1/positions and the answer names the failed entry
     assert session.sent[0].url == "https://api.example.com/production/v1/positions"
-    assert result.accepted == 1
+    assert (result.accepted_count, result.failed_count) == (1, 1)
     assert [(entry.index, entry.error_code) for entry in result.failed] == [
         (1, "ProvisionedThroughputExceededException")
     ]
+
+
+def test_a_batch_the_stream_refused_entirely_is_a_result_not_an_error():
+    # Given an API answering 503 because no entry was accepted
+    failure = {"index": 0, "errorCode": "ProvisionedThroughputExceededException", "errorMessage": "busy"}
+    answer = {"message": "1 of 1 positions were not accepted", "acceptedCount": 0, "failedCount": 1}
+    client, _ = _client((503, {**answer, "failed": [failure]}))
+
+    # When a batch is posted, Then the caller learns which entries to resend
+    result = client.post_batch([Position("a", 1.0, 2.0)])
+    assert result.accepted_count == 0
+    assert [entry.index for entry in result.failed] == [0]
+
+
+def test_a_503_without_a_batch_result_stays_an_error():
+    # Given a 503 of some proxy, Then it is an error
+    client, _ = _client((503, {"error": "Service Unavailable"}))
+    with pytest.raises(ApiError, match="503"):
+        client.post_batch([Position("a", 1.0, 2.0)])
 
 
 def test_an_error_answer_becomes_an_api_error_with_its_message():

@@ -28,7 +28,14 @@ class FakeApi:
             for index, entry in enumerate(entries)
             if entry.bus_id == self.failing_bus
         ]
-        return BatchResult(accepted=len(entries) - len(failed), failed=failed)
+        return BatchResult(
+            message="Success"
+            if not failed
+            else f"{len(failed)} of {len(entries)} positions were not accepted",
+            acceptedCount=len(entries) - len(failed),
+            failedCount=len(failed),
+            failed=failed,
+        )
 
 
 class FakeTime:

@@ -1,0 +1,230 @@
+"""The AWS emulator of the local stack: a moto server and the resources the settings describe.
+
+moto runs as its own process (`python -m moto.server`) so that it uses the second core and can be
+reached by any AWS tool at its endpoint, exactly as the stack's own code reaches it.
+"""
+
+import logging
+import secrets
+import socket
+import string
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import boto3
+import requests
+
+from busgps.local.config import EnvironmentSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeDefinitionTypeDef, KeySchemaElementTypeDef
+    from mypy_boto3_kinesis import KinesisClient
+
+logger = logging.getLogger(__name__)
+
+# moto's default account: its ARNs and queue URLs carry it.
+LOCAL_ACCOUNT_ID = "123456789012"
+DEMO_USERNAME = "demo-device"
+# Emulators accept any credentials; boto3 merely needs some.
+DUMMY_ACCESS_KEY_ID = "testing"
+DUMMY_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - not a secret: emulators ignore it
+
+
+class EmulatorError(RuntimeError):
+    """The emulator could not be started or set up."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class MotoServer:
+    """A moto server process on host:port, stopped when the context ends."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout_seconds: float = 30.0) -> None:
+        self._refuse_a_busy_port()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise EmulatorError(f"moto server exited with code {self._process.returncode} on start")
+            try:
+                if requests.get(f"{self.endpoint_url}/moto-api/", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.1)
+        self.stop()
+        raise EmulatorError(f"moto server did not answer at {self.endpoint_url} within {timeout_seconds}s")
+
+    def stop(self, timeout_seconds: float = 5.0) -> None:
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout_seconds)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def __enter__(self) -> "MotoServer":
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _refuse_a_busy_port(self) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            if probe.connect_ex((self.host, self.port)) == 0:
+                raise EmulatorError(
+                    f"port {self.port} is already in use: stop what listens there or pass --emulator-port"
+                )
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    """What `create_resources` made, as clients and the stack need to address it."""
+
+    stream_name: str
+    stream_arn: str
+    latest_table_name: str
+    history_table_name: str
+    invalid_records_queue_url: str
+    consumer_failure_queue_url: str
+    consumer_failure_queue_arn: str
+    user_pool_id: str
+    user_pool_arn: str
+    app_client_id: str
+    username: str
+    password: str
+
+
+def emulator_session(region: str) -> boto3.Session:
+    """A boto3 session with the dummy credentials; give its clients the emulator's endpoint_url."""
+    return boto3.Session(
+        region_name=region,
+        aws_access_key_id=DUMMY_ACCESS_KEY_ID,
+        aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
+    )
+
+
+def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalResources:
+    """Create the stream, tables, queues, user pool and demo user that the settings name."""
+    session = emulator_session(settings.aws_region)
+    stream_arn = _create_stream(session.client("kinesis", endpoint_url=endpoint_url), settings)
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
+    _create_table(dynamodb, settings, settings.latest_table_name, with_range_key=False)
+    _create_table(dynamodb, settings, settings.history_table_name, with_range_key=True)
+    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    invalid_records_queue_url = sqs.create_queue(QueueName=settings.invalid_records_queue_name)["QueueUrl"]
+    failure_queue_url = sqs.create_queue(QueueName=settings.consumer_failure_queue_name)["QueueUrl"]
+    failure_queue_arn = sqs.get_queue_attributes(QueueUrl=failure_queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    cognito = session.client("cognito-idp", endpoint_url=endpoint_url)
+    pool = cognito.create_user_pool(PoolName=settings.user_pool_name)["UserPool"]
+    app_client = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"],
+        ClientName=f"{settings.user_pool_name}-client",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]
+    password = generate_password()
+    cognito.admin_create_user(
+        UserPoolId=pool["Id"], Username=DEMO_USERNAME, TemporaryPassword=password, MessageAction="SUPPRESS"
+    )
+    cognito.admin_set_user_password(
+        UserPoolId=pool["Id"], Username=DEMO_USERNAME, Password=password, Permanent=True
+    )
+    return LocalResources(
+        stream_name=settings.stream_name,
+        stream_arn=stream_arn,
+        latest_table_name=settings.latest_table_name,
+        history_table_name=settings.history_table_name,
+        invalid_records_queue_url=invalid_records_queue_url,
+        consumer_failure_queue_url=failure_queue_url,
+        consumer_failure_queue_arn=failure_queue_arn,
+        user_pool_id=pool["Id"],
+        user_pool_arn=pool["Arn"],
+        app_client_id=app_client["ClientId"],
+        username=DEMO_USERNAME,
+        password=password,
+    )
+
+
+def generate_password(length: int = 20) -> str:
+    """A random password that meets Cognito's default policy (lower, upper, digit, symbol)."""
+    symbols = "!#%+-=_"
+    classes = [string.ascii_lowercase, string.ascii_uppercase, string.digits, symbols]
+    alphabet = "".join(classes)
+    characters = [secrets.choice(group) for group in classes]
+    characters += [secrets.choice(alphabet) for _ in range(length - len(classes))]
+    secrets.SystemRandom().shuffle(characters)
+    return "".join(characters)
+
+
+def _create_stream(kinesis: "KinesisClient", settings: EnvironmentSettings) -> str:
+    if settings.kinesis_stream_mode == "ON_DEMAND":
+        kinesis.create_stream(StreamName=settings.stream_name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    else:
+        kinesis.create_stream(
+            StreamName=settings.stream_name,
+            ShardCount=settings.kinesis_shard_count,
+            StreamModeDetails={"StreamMode": "PROVISIONED"},
+        )
+    kinesis.get_waiter("stream_exists").wait(
+        StreamName=settings.stream_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    if settings.kinesis_retention_hours > 24:
+        kinesis.increase_stream_retention_period(
+            StreamName=settings.stream_name, RetentionPeriodHours=settings.kinesis_retention_hours
+        )
+    return kinesis.describe_stream_summary(StreamName=settings.stream_name)["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+
+
+def _create_table(
+    dynamodb: "DynamoDBClient", settings: EnvironmentSettings, name: str, *, with_range_key: bool
+) -> None:
+    if settings.dynamodb_billing_mode != "PAY_PER_REQUEST":
+        raise EmulatorError(
+            "the settings have no read/write capacities, so tables can only be created on demand: "
+            'set dynamodb_billing_mode = "PAY_PER_REQUEST"'
+        )
+    key_schema: list[KeySchemaElementTypeDef] = [{"AttributeName": "busId", "KeyType": "HASH"}]
+    attributes: list[AttributeDefinitionTypeDef] = [{"AttributeName": "busId", "AttributeType": "S"}]
+    if with_range_key:
+        key_schema.append({"AttributeName": "positionTimeMs", "KeyType": "RANGE"})
+        attributes.append({"AttributeName": "positionTimeMs", "AttributeType": "N"})
+    dynamodb.create_table(
+        TableName=name, KeySchema=key_schema, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST"
+    )
+    dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": settings.ttl_field_name}
+    )

@@ -1,0 +1,521 @@
+"""Lambda's event source mapping for a Kinesis stream, run on one machine.
+
+It does what Lambda documents for a Kinesis source with `ReportBatchItemFailures`:
+- one poller per shard; batches of a shard are processed in order, shards in parallel (a shard that
+  retries never holds up another);
+- the handler runs in this process, one invocation at a time: a Lambda execution environment never runs
+  two invocations at once, and handlers keep per-invocation state in module globals (Powertools'
+  BatchProcessor does);
+- a batch is invoked when it holds `batch_size` records or when the batching window has passed;
+- the handler gets the exact Kinesis event shape and a Lambda-like context;
+- `batchItemFailures` checkpoints at the lowest failed sequence number and retries from there; an
+  empty, malformed or unknown `itemIdentifier` fails the whole batch;
+- a function error splits the batch in two when bisect is on (splitting uses no retry), otherwise it
+  uses a retry; after `maximum_retry_attempts` retries, or once records are older than
+  `maximum_record_age_seconds`, the records are discarded and Lambda's on-failure record describing
+  them is sent to the failure queue.
+"""
+
+import base64
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from busgps.local.config import EnvironmentSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_kinesis import KinesisClient
+    from mypy_boto3_sqs import SQSClient
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], Any], Any]
+Clock = Callable[[], float]
+
+# Kinesis allows five GetRecords calls per second per shard.
+MINIMUM_POLL_INTERVAL_SECONDS = 0.2
+# GetRecords returns at most this many records per call.
+GET_RECORDS_LIMIT = 10000
+# How long a poller waits before trying again after Kinesis or SQS failed.
+ERROR_BACKOFF_SECONDS = 1.0
+# Retries of a failed batch back off exponentially from the first delay up to the cap, so that a
+# batch retried forever (maximum_retry_attempts = -1) does not spin.
+RETRY_FIRST_DELAY_SECONDS = 0.1
+RETRY_MAXIMUM_DELAY_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class EventSourceMappingConfig:
+    """The event source mapping's settings, as CreateEventSourceMapping names them."""
+
+    stream_arn: str
+    function_arn: str
+    # The function's execution role, which Lambda reports as invokeIdentityArn.
+    invoke_identity_arn: str
+    on_failure_queue_url: str
+    batch_size: int
+    batching_window_seconds: float
+    maximum_retry_attempts: int
+    maximum_record_age_seconds: int
+    bisect_batch_on_function_error: bool
+    starting_position: Literal["TRIM_HORIZON", "LATEST"]
+    function_timeout_seconds: float = 30.0
+    function_memory_mb: int = 128
+    poll_interval_seconds: float = MINIMUM_POLL_INTERVAL_SECONDS
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: EnvironmentSettings,
+        *,
+        stream_arn: str,
+        function_arn: str,
+        invoke_identity_arn: str,
+        on_failure_queue_url: str,
+    ) -> "EventSourceMappingConfig":
+        if settings.consumer_parallelization_factor != 1:
+            raise ValueError(
+                "the local event source mapping runs one batch per shard at a time: "
+                "set consumer_parallelization_factor = 1 in the local settings"
+            )
+        return cls(
+            stream_arn=stream_arn,
+            function_arn=function_arn,
+            invoke_identity_arn=invoke_identity_arn,
+            on_failure_queue_url=on_failure_queue_url,
+            batch_size=settings.consumer_batch_size,
+            batching_window_seconds=settings.consumer_batching_window_seconds,
+            maximum_retry_attempts=settings.consumer_maximum_retry_attempts,
+            maximum_record_age_seconds=settings.consumer_maximum_record_age_seconds,
+            bisect_batch_on_function_error=settings.consumer_bisect_batch_on_function_error,
+            starting_position=settings.consumer_starting_position,
+            function_timeout_seconds=settings.lambda_timeout_seconds,
+            function_memory_mb=settings.lambda_memory_mb,
+        )
+
+    @property
+    def region(self) -> str:
+        return self.stream_arn.split(":")[3]
+
+    @property
+    def stream_name(self) -> str:
+        return self.stream_arn.split(":stream/", 1)[1]
+
+    @property
+    def function_name(self) -> str:
+        return self.function_arn.split(":function:", 1)[1].split(":")[0]
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    """A record as GetRecords returned it, with the shard it came from."""
+
+    shard_id: str
+    sequence_number: str
+    partition_key: str
+    data: bytes
+    approximate_arrival_timestamp: float
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes and method of Lambda's context object that handlers and Powertools use."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: float
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    identity: None = None
+    client_context: None = None
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def kinesis_event(records: list[StreamRecord], config: EventSourceMappingConfig) -> dict[str, Any]:
+    """The event Lambda passes to a function for a batch of Kinesis records."""
+    return {
+        "Records": [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": record.partition_key,
+                    "sequenceNumber": record.sequence_number,
+                    "data": base64.b64encode(record.data).decode("ascii"),
+                    "approximateArrivalTimestamp": record.approximate_arrival_timestamp,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"{record.shard_id}:{record.sequence_number}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": config.invoke_identity_arn,
+                "awsRegion": config.region,
+                "eventSourceARN": config.stream_arn,
+            }
+            for record in records
+        ]
+    }
+
+
+@dataclass(frozen=True)
+class InvocationOutcome:
+    """How one invocation ended, as the event source mapping reads the function's answer."""
+
+    request_id: str
+    # Index in the batch of the first record to retry; None when every record succeeded.
+    retry_from: int | None
+    function_error: bool
+
+    @property
+    def succeeded(self) -> bool:
+        return self.retry_from is None
+
+
+def read_response(response: Any, records: list[StreamRecord], request_id: str) -> InvocationOutcome:
+    """Apply Lambda's rules for a partial batch response to what the handler returned."""
+    whole_batch = InvocationOutcome(request_id, retry_from=0, function_error=True)
+    if response is None:
+        return InvocationOutcome(request_id, retry_from=None, function_error=False)
+    if not isinstance(response, dict):
+        return whole_batch
+    failures = response.get("batchItemFailures")
+    if not failures:
+        return InvocationOutcome(request_id, retry_from=None, function_error=False)
+    if not isinstance(failures, list):
+        return whole_batch
+    position = {record.sequence_number: index for index, record in enumerate(records)}
+    failed_positions = []
+    for failure in failures:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not isinstance(identifier, str) or identifier not in position:
+            return whole_batch
+        failed_positions.append(position[identifier])
+    return InvocationOutcome(request_id, retry_from=min(failed_positions), function_error=False)
+
+
+@dataclass
+class _PendingBatch:
+    records: list[StreamRecord]
+    invoke_count: int = 0
+    retries: int = 0
+
+
+class ShardProcessor:
+    """Invokes the handler for the batches of one shard, one batch at a time, until each is done."""
+
+    def __init__(
+        self,
+        config: EventSourceMappingConfig,
+        handler: Handler,
+        sqs: "SQSClient",
+        stop_event: threading.Event,
+        invocation_lock: threading.Lock,
+        clock: Clock = time.time,
+    ) -> None:
+        self._config = config
+        self._handler = handler
+        self._sqs = sqs
+        self._stop = stop_event
+        self._invocation_lock = invocation_lock
+        self._clock = clock
+
+    def process(self, records: list[StreamRecord]) -> None:
+        """Return once every record succeeded or was discarded (or the mapping is stopping)."""
+        work = [_PendingBatch(records)]
+        while work and not self._stop.is_set():
+            batch = work.pop(0)
+            batch.records = self._discard_expired(batch)
+            if not batch.records:
+                continue
+            outcome = self._invoke(batch.records)
+            batch.invoke_count += 1
+            if outcome.succeeded:
+                continue
+            failed = batch.records[outcome.retry_from :]
+            if outcome.function_error and self._config.bisect_batch_on_function_error and len(failed) > 1:
+                half = len(failed) // 2
+                work[0:0] = [
+                    _PendingBatch(failed[:half], batch.invoke_count, batch.retries),
+                    _PendingBatch(failed[half:], batch.invoke_count, batch.retries),
+                ]
+            elif self._retries_left(batch):
+                work.insert(0, _PendingBatch(failed, batch.invoke_count, batch.retries + 1))
+                self._stop.wait(
+                    min(RETRY_MAXIMUM_DELAY_SECONDS, RETRY_FIRST_DELAY_SECONDS * 2 ** min(batch.retries, 16))
+                )
+            else:
+                self._send_on_failure(failed, "RetryAttemptsExhausted", batch.invoke_count, outcome)
+
+    def _retries_left(self, batch: _PendingBatch) -> bool:
+        maximum = self._config.maximum_retry_attempts
+        return maximum == -1 or batch.retries < maximum
+
+    def _discard_expired(self, batch: _PendingBatch) -> list[StreamRecord]:
+        """Drop (and report) the records older than the maximum record age; they come first in a shard."""
+        maximum_age = self._config.maximum_record_age_seconds
+        if maximum_age == -1:
+            return batch.records
+        oldest_allowed = self._clock() - maximum_age
+        expired = [r for r in batch.records if r.approximate_arrival_timestamp < oldest_allowed]
+        if expired:
+            self._send_on_failure(expired, "RecordAgeExceeded", batch.invoke_count, None)
+        return batch.records[len(expired) :]
+
+    def _invoke(self, records: list[StreamRecord]) -> InvocationOutcome:
+        context = LocalLambdaContext(
+            function_name=self._config.function_name,
+            invoked_function_arn=self._config.function_arn,
+            memory_limit_in_mb=self._config.function_memory_mb,
+            timeout_seconds=self._config.function_timeout_seconds,
+        )
+        event = kinesis_event(records, self._config)
+        with self._invocation_lock:
+            started = time.monotonic()
+            try:
+                response = self._handler(event, context)
+            except Exception:
+                logger.exception("consumer failed on %d records of %s", len(records), records[0].shard_id)
+                return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
+            duration = time.monotonic() - started
+        if duration > self._config.function_timeout_seconds:
+            logger.error("consumer timed out after %ss", self._config.function_timeout_seconds)
+            return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
+        outcome = read_response(response, records, context.aws_request_id)
+        if not outcome.succeeded:
+            logger.warning(
+                "consumer reported failures in %s from record %d of %d",
+                records[0].shard_id,
+                outcome.retry_from,
+                len(records),
+            )
+        return outcome
+
+    def _send_on_failure(
+        self,
+        records: list[StreamRecord],
+        condition: Literal["RetryAttemptsExhausted", "RecordAgeExceeded"],
+        invoke_count: int,
+        last_outcome: InvocationOutcome | None,
+    ) -> None:
+        message = on_failure_record(
+            self._config, records, condition, invoke_count, last_outcome, self._clock()
+        )
+        logger.error(
+            "discarding %d records of %s (%s): sent to the failure queue",
+            len(records),
+            records[0].shard_id,
+            condition,
+        )
+        while not self._stop.is_set():
+            try:
+                self._sqs.send_message(
+                    QueueUrl=self._config.on_failure_queue_url, MessageBody=json.dumps(message)
+                )
+                return
+            except (BotoCoreError, ClientError):
+                logger.exception("cannot send the on-failure record; trying again")
+                self._stop.wait(ERROR_BACKOFF_SECONDS)
+
+
+def on_failure_record(
+    config: EventSourceMappingConfig,
+    records: list[StreamRecord],
+    condition: Literal["RetryAttemptsExhausted", "RecordAgeExceeded"],
+    invoke_count: int,
+    last_outcome: InvocationOutcome | None,
+    now: float,
+) -> dict[str, Any]:
+    """The record Lambda sends to an on-failure destination for discarded Kinesis records."""
+    response_context: dict[str, Any] = {}
+    if last_outcome is not None:
+        response_context = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if last_outcome.function_error:
+            response_context["functionError"] = "Unhandled"
+    return {
+        "requestContext": {
+            "requestId": last_outcome.request_id if last_outcome else str(uuid.uuid4()),
+            "functionArn": config.function_arn,
+            "condition": condition,
+            "approximateInvokeCount": invoke_count,
+        },
+        "responseContext": response_context,
+        "version": "1.0",
+        "timestamp": _iso_timestamp(now),
+        "KinesisBatchInfo": {
+            "shardId": records[0].shard_id,
+            "startSequenceNumber": records[0].sequence_number,
+            "endSequenceNumber": records[-1].sequence_number,
+            "approximateArrivalOfFirstRecord": _iso_timestamp(records[0].approximate_arrival_timestamp),
+            "approximateArrivalOfLastRecord": _iso_timestamp(records[-1].approximate_arrival_timestamp),
+            "batchSize": len(records),
+            "streamArn": config.stream_arn,
+        },
+    }
+
+
+def _iso_timestamp(epoch_seconds: float) -> str:
+    return (
+        datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+class ShardPoller(threading.Thread):
+    """Reads one shard and hands full (or timed-out) batches to its processor, in order."""
+
+    def __init__(
+        self,
+        config: EventSourceMappingConfig,
+        shard_id: str,
+        kinesis: "KinesisClient",
+        processor: ShardProcessor,
+        stop_event: threading.Event,
+    ) -> None:
+        super().__init__(name=f"esm-{shard_id}", daemon=True)
+        self._config = config
+        self._shard_id = shard_id
+        self._kinesis = kinesis
+        self._processor = processor
+        self._stop_event = stop_event
+        self._last_sequence_number: str | None = None
+
+    def run(self) -> None:
+        iterator: str | None = None
+        buffer: list[StreamRecord] = []
+        first_buffered_at = 0.0
+        last_poll = 0.0
+        interval = max(self._config.poll_interval_seconds, MINIMUM_POLL_INTERVAL_SECONDS)
+        while not self._stop_event.is_set():
+            if self._stop_event.wait(max(0.0, last_poll + interval - time.monotonic())):
+                return
+            last_poll = time.monotonic()
+            try:
+                if iterator is None:
+                    iterator = self._shard_iterator()
+                response = self._kinesis.get_records(
+                    ShardIterator=iterator,
+                    Limit=min(GET_RECORDS_LIMIT, self._config.batch_size - len(buffer)),
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ExpiredIteratorException":
+                    logger.warning("GetRecords failed on %s: %s", self._shard_id, error)
+                iterator = None
+                continue
+            except BotoCoreError as error:
+                logger.warning("GetRecords failed on %s: %s", self._shard_id, error)
+                self._stop_event.wait(ERROR_BACKOFF_SECONDS)
+                continue
+            iterator = response.get("NextShardIterator")
+            records = [self._stream_record(raw) for raw in response["Records"]]
+            if records:
+                if not buffer:
+                    first_buffered_at = time.monotonic()
+                buffer.extend(records)
+                self._last_sequence_number = records[-1].sequence_number
+            shard_closed = iterator is None
+            window_passed = time.monotonic() - first_buffered_at >= self._config.batching_window_seconds
+            if buffer and (len(buffer) >= self._config.batch_size or window_passed or shard_closed):
+                self._processor.process(buffer)
+                buffer = []
+            if shard_closed:
+                logger.info("shard %s is closed; its poller ends", self._shard_id)
+                return
+
+    def _shard_iterator(self) -> str:
+        """Where to read: the starting position, or just after the last record read (expired iterator)."""
+        if self._last_sequence_number is None:
+            response = self._kinesis.get_shard_iterator(
+                StreamName=self._config.stream_name,
+                ShardId=self._shard_id,
+                ShardIteratorType=self._config.starting_position,
+            )
+        else:
+            response = self._kinesis.get_shard_iterator(
+                StreamName=self._config.stream_name,
+                ShardId=self._shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                StartingSequenceNumber=self._last_sequence_number,
+            )
+        return response["ShardIterator"]
+
+    def _stream_record(self, raw: Any) -> StreamRecord:
+        return StreamRecord(
+            shard_id=self._shard_id,
+            sequence_number=raw["SequenceNumber"],
+            partition_key=raw["PartitionKey"],
+            data=raw["Data"],
+            approximate_arrival_timestamp=raw["ApproximateArrivalTimestamp"].timestamp(),
+        )
+
+
+class KinesisEventSourceMapping:
+    """Polls every shard of the stream in its own thread and invokes the handler with its batches."""
+
+    def __init__(
+        self,
+        config: EventSourceMappingConfig,
+        handler: Handler,
+        kinesis: "KinesisClient",
+        sqs: "SQSClient",
+        clock: Clock = time.time,
+    ) -> None:
+        self._config = config
+        self._handler = handler
+        self._kinesis = kinesis
+        self._sqs = sqs
+        self._clock = clock
+        self._stop = threading.Event()
+        self._invocation_lock = threading.Lock()
+        self._pollers: list[ShardPoller] = []
+
+    def start(self) -> None:
+        shard_ids = [shard["ShardId"] for shard in self._list_shards()]
+        for shard_id in shard_ids:
+            processor = ShardProcessor(
+                self._config, self._handler, self._sqs, self._stop, self._invocation_lock, self._clock
+            )
+            poller = ShardPoller(self._config, shard_id, self._kinesis, processor, self._stop)
+            poller.start()
+            self._pollers.append(poller)
+        logger.info("event source mapping polls %d shards of %s", len(shard_ids), self._config.stream_name)
+
+    def stop(self, timeout_seconds: float = 5.0) -> None:
+        """Ask every poller to stop and wait for them; a batch being invoked finishes first."""
+        self._stop.set()
+        deadline = time.monotonic() + timeout_seconds
+        for poller in self._pollers:
+            poller.join(max(0.0, deadline - time.monotonic()))
+        stuck = [poller.name for poller in self._pollers if poller.is_alive()]
+        if stuck:
+            logger.warning("pollers still busy after %ss: %s", timeout_seconds, ", ".join(stuck))
+
+    def __enter__(self) -> "KinesisEventSourceMapping":
+        self.start()
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.stop()
+
+    def _list_shards(self) -> list[Any]:
+        shards: list[Any] = []
+        response = self._kinesis.list_shards(StreamName=self._config.stream_name)
+        shards.extend(response["Shards"])
+        while response.get("NextToken"):
+            response = self._kinesis.list_shards(NextToken=response["NextToken"])
+            shards.extend(response["Shards"])
+        return shards

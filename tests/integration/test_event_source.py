@@ -1,0 +1,377 @@
+"""The local event source mapping against a Kinesis stream and an SQS queue on the emulator."""
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamModel
+
+from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSourceMapping
+
+pytestmark = pytest.mark.integration
+
+# The two halves of a two-shard stream's hash key range.
+FIRST_SHARD_HASH_KEY = "0"
+SECOND_SHARD_HASH_KEY = str(2**127 + 1)
+
+
+class RecordingHandler:
+    """A consumer that records every batch it is given and answers as `answer` decides."""
+
+    def __init__(self, answer: Callable[[list[bytes], list[str], int], Any] | None = None) -> None:
+        self.batches: list[list[bytes]] = []
+        self.events: list[dict[str, Any]] = []
+        self.contexts: list[Any] = []
+        self._answer = answer or (lambda data, sequence_numbers, call: {"batchItemFailures": []})
+        self._lock = threading.Lock()
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        records = [json.loads(json.dumps(r)) for r in event["Records"]]
+        data = [
+            KinesisDataStreamModel.model_validate({"Records": [r]}).Records[0].kinesis.data for r in records
+        ]
+        sequence_numbers = [r["kinesis"]["sequenceNumber"] for r in records]
+        with self._lock:
+            self.batches.append(data)
+            self.events.append(event)
+            self.contexts.append(context)
+            call = len(self.batches)
+        return self._answer(data, sequence_numbers, call)
+
+    def all_data(self) -> list[bytes]:
+        return [item for batch in self.batches for item in batch]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def stream(moto_endpoint: str) -> Iterator[tuple[str, str]]:
+    """A fresh two-shard stream: (name, ARN)."""
+    kinesis = boto3.client("kinesis")
+    name = f"esm-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=name, ShardCount=2)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
+    arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+    yield name, arn
+    kinesis.delete_stream(StreamName=name)
+
+
+@pytest.fixture
+def failure_queue(moto_endpoint: str) -> Iterator[str]:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=f"esm-failures-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    yield url
+    sqs.delete_queue(QueueUrl=url)
+
+
+@pytest.fixture
+def config(stream: tuple[str, str], failure_queue: str) -> EventSourceMappingConfig:
+    return EventSourceMappingConfig(
+        stream_arn=stream[1],
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:busgps-test-consumer",
+        invoke_identity_arn="arn:aws:iam::123456789012:role/busgps-test-consumer",
+        on_failure_queue_url=failure_queue,
+        batch_size=10,
+        batching_window_seconds=0,
+        maximum_retry_attempts=2,
+        maximum_record_age_seconds=-1,
+        bisect_batch_on_function_error=False,
+        starting_position="TRIM_HORIZON",
+    )
+
+
+def put(stream_name: str, *payloads: str, hash_key: str = FIRST_SHARD_HASH_KEY) -> list[str]:
+    kinesis = boto3.client("kinesis")
+    return [
+        kinesis.put_record(
+            StreamName=stream_name, Data=payload.encode(), PartitionKey="bus-1", ExplicitHashKey=hash_key
+        )["SequenceNumber"]
+        for payload in payloads
+    ]
+
+
+def mapping(
+    config: EventSourceMappingConfig, handler: RecordingHandler, clock: Callable[[], float] = time.time
+) -> KinesisEventSourceMapping:
+    return KinesisEventSourceMapping(config, handler, boto3.client("kinesis"), boto3.client("sqs"), clock)
+
+
+def failure_records(queue_url: str, expected: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    received: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while len(received) < expected and time.monotonic() < deadline:
+        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in response.get("Messages", []):
+            received.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return received
+
+
+def test_the_handler_gets_the_exact_kinesis_event_and_a_lambda_context(
+    stream: tuple[str, str], config: EventSourceMappingConfig
+) -> None:
+    # Given a record on the stream
+    [sequence_number] = put(stream[0], '{"busId": "bus-1"}')
+    handler = RecordingHandler()
+
+    # When the mapping delivers it
+    with mapping(config, handler):
+        wait_until(lambda: len(handler.batches) == 1)
+
+    # Then the event is Lambda's Kinesis event, field for field
+    [record] = handler.events[0]["Records"]
+    assert set(record) == {
+        "kinesis",
+        "eventSource",
+        "eventVersion",
+        "eventID",
+        "eventName",
+        "invokeIdentityArn",
+        "awsRegion",
+        "eventSourceARN",
+    }
+    assert record["eventID"] == f"shardId-000000000000:{sequence_number}"
+    assert record["eventSource"] == "aws:kinesis"
+    assert record["eventName"] == "aws:kinesis:record"
+    assert record["eventSourceARN"] == stream[1]
+    assert record["awsRegion"] == "us-east-1"
+    assert record["kinesis"]["kinesisSchemaVersion"] == "1.0"
+    assert record["kinesis"]["partitionKey"] == "bus-1"
+    assert isinstance(record["kinesis"]["approximateArrivalTimestamp"], float)
+    assert abs(record["kinesis"]["approximateArrivalTimestamp"] - time.time()) < 60
+    assert handler.batches == [[b'{"busId": "bus-1"}']]
+    # And the context answers what handlers and Powertools ask of it
+    context = handler.contexts[0]
+    assert context.invoked_function_arn == config.function_arn
+    assert context.function_name == "busgps-test-consumer"
+    assert 0 < context.get_remaining_time_in_millis() <= 30_000
+    assert context.aws_request_id
+
+
+def test_batches_of_a_shard_arrive_in_order_and_no_larger_than_the_batch_size(
+    stream: tuple[str, str], config: EventSourceMappingConfig
+) -> None:
+    # Given 25 records on one shard
+    payloads = [f"position-{index}" for index in range(25)]
+    put(stream[0], *payloads)
+    handler = RecordingHandler()
+
+    # When the mapping delivers them with a batch size of 10
+    with mapping(config, handler):
+        wait_until(lambda: len(handler.all_data()) == 25)
+
+    # Then every record came once, in order, in batches of at most 10
+    assert [item.decode() for item in handler.all_data()] == payloads
+    assert all(1 <= len(batch) <= 10 for batch in handler.batches)
+
+
+def test_the_batching_window_gathers_records_that_arrive_within_it(
+    stream: tuple[str, str], config: EventSourceMappingConfig
+) -> None:
+    # Given a mapping with a two-second batching window
+    handler = RecordingHandler()
+    with mapping(replace(config, batching_window_seconds=2), handler):
+        # When three records arrive a little apart
+        for index in range(3):
+            put(stream[0], f"position-{index}")
+            time.sleep(0.1)
+        wait_until(lambda: len(handler.all_data()) == 3)
+
+    # Then the handler got them in one batch
+    assert handler.batches == [[b"position-0", b"position-1", b"position-2"]]
+
+
+def test_reported_failures_are_retried_from_the_lowest_failed_sequence_number(
+    stream: tuple[str, str], config: EventSourceMappingConfig
+) -> None:
+    # Given a consumer that fails records 7 and 4 the first time only
+    sequence_numbers = put(stream[0], *[f"position-{index}" for index in range(10)])
+
+    def answer(data: list[bytes], numbers: list[str], call: int) -> Any:
+        if call == 1:
+            return {"batchItemFailures": [{"itemIdentifier": numbers[7]}, {"itemIdentifier": numbers[4]}]}
+        return {"batchItemFailures": []}
+
+    handler = RecordingHandler(answer)
+
+    # When the mapping delivers the ten records
+    with mapping(config, handler):
+        wait_until(lambda: len(handler.batches) == 2)
+        time.sleep(0.5)
+
+    # Then the retry starts at record 4, the lowest failure, and nothing after it is skipped
+    assert len(handler.batches) == 2
+    assert [item.decode() for item in handler.batches[1]] == [f"position-{index}" for index in range(4, 10)]
+    retried = [r["kinesis"]["sequenceNumber"] for r in handler.events[1]["Records"]]
+    assert retried == sequence_numbers[4:]
+
+
+@pytest.mark.parametrize(
+    "bad_answer",
+    [
+        {"batchItemFailures": [{"itemIdentifier": ""}]},
+        {"batchItemFailures": [{"itemIdentifier": None}]},
+        {
+            "batchItemFailures": [
+                {"itemIdentifier": "49999999999999999999999999999999999999999999999999999999"}
+            ]
+        },
+        {"batchItemFailures": [{"sequenceNumber": "1"}]},
+    ],
+    ids=["empty", "null", "not-in-batch", "bad-key"],
+)
+def test_an_unusable_item_identifier_fails_the_whole_batch(
+    stream: tuple[str, str], config: EventSourceMappingConfig, bad_answer: dict[str, Any]
+) -> None:
+    # Given a consumer whose first answer names no record of the batch
+    put(stream[0], "position-0", "position-1", "position-2")
+    handler = RecordingHandler(lambda data, numbers, call: bad_answer if call == 1 else None)
+
+    # When the mapping delivers the batch
+    with mapping(config, handler):
+        wait_until(lambda: len(handler.batches) == 2)
+
+    # Then the whole batch is retried
+    assert handler.batches[1] == handler.batches[0] == [b"position-0", b"position-1", b"position-2"]
+
+
+def test_exhausted_retries_send_the_on_failure_record_and_the_shard_moves_on(
+    stream: tuple[str, str], config: EventSourceMappingConfig, failure_queue: str
+) -> None:
+    # Given a consumer that always fails on a poison record, and two retries allowed
+    sequence_numbers = put(stream[0], "poison-0", "poison-1", "poison-2")
+
+    def answer(data: list[bytes], numbers: list[str], call: int) -> Any:
+        if any(item.startswith(b"poison") for item in data):
+            raise RuntimeError("cannot store this batch")
+        return None
+
+    handler = RecordingHandler(answer)
+
+    # When the mapping delivers them, then a good record after them
+    with mapping(config, handler):
+        [record] = failure_records(failure_queue, 1)
+        put(stream[0], "good")
+        wait_until(lambda: b"good" in handler.all_data())
+
+    # Then the batch was tried once and retried twice, whole
+    assert handler.batches[:3] == [[b"poison-0", b"poison-1", b"poison-2"]] * 3
+    # And Lambda's on-failure record describes the discarded records
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["functionArn"] == config.function_arn
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["responseContext"] == {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    }
+    assert record["version"] == "1.0"
+    assert record["timestamp"].endswith("Z")
+    info = record["KinesisBatchInfo"]
+    assert info["shardId"] == "shardId-000000000000"
+    assert info["startSequenceNumber"] == sequence_numbers[0]
+    assert info["endSequenceNumber"] == sequence_numbers[-1]
+    assert info["batchSize"] == 3
+    assert info["streamArn"] == stream[1]
+    assert info["approximateArrivalOfFirstRecord"] <= info["approximateArrivalOfLastRecord"]
+    # And the good record after them was delivered once, on its own
+    assert handler.batches[3:] == [[b"good"]]
+
+
+def test_bisect_on_error_isolates_the_bad_record_without_using_retries(
+    stream: tuple[str, str], config: EventSourceMappingConfig, failure_queue: str
+) -> None:
+    # Given a batch of four records, the third poisonous, with bisect on and one retry
+    sequence_numbers = put(stream[0], "good-0", "good-1", "poison-2", "good-3")
+
+    def answer(data: list[bytes], numbers: list[str], call: int) -> Any:
+        if b"poison-2" in data:
+            raise RuntimeError("cannot store this batch")
+        return None
+
+    handler = RecordingHandler(answer)
+    bisecting = replace(config, bisect_batch_on_function_error=True, maximum_retry_attempts=1)
+
+    # When the mapping delivers them
+    with mapping(bisecting, handler):
+        [record] = failure_records(failure_queue, 1)
+        wait_until(lambda: b"good-3" in handler.all_data())
+
+    # Then the batch is halved until the poison record is alone, which alone uses the retry
+    assert handler.batches == [
+        [b"good-0", b"good-1", b"poison-2", b"good-3"],
+        [b"good-0", b"good-1"],
+        [b"poison-2", b"good-3"],
+        [b"poison-2"],
+        [b"poison-2"],
+        [b"good-3"],
+    ]
+    # And only the poison record is reported as discarded
+    assert record["KinesisBatchInfo"]["batchSize"] == 1
+    assert record["KinesisBatchInfo"]["startSequenceNumber"] == sequence_numbers[2]
+    assert record["KinesisBatchInfo"]["endSequenceNumber"] == sequence_numbers[2]
+    assert record["requestContext"]["approximateInvokeCount"] == 4
+
+
+def test_records_older_than_the_maximum_age_are_discarded_without_an_invocation(
+    stream: tuple[str, str], config: EventSourceMappingConfig, failure_queue: str
+) -> None:
+    # Given two records, read by a mapping whose clock is two hours ahead of their arrival
+    sequence_numbers = put(stream[0], "old-0", "old-1")
+    handler = RecordingHandler()
+    aged = replace(config, maximum_record_age_seconds=3600)
+
+    # When the mapping reads them
+    with mapping(aged, handler, clock=lambda: time.time() + 7200):
+        [record] = failure_records(failure_queue, 1)
+
+    # Then the handler never saw them, and the failure queue has them as too old
+    assert handler.batches == []
+    assert record["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 0
+    assert record["KinesisBatchInfo"]["startSequenceNumber"] == sequence_numbers[0]
+    assert record["KinesisBatchInfo"]["endSequenceNumber"] == sequence_numbers[1]
+    assert record["KinesisBatchInfo"]["batchSize"] == 2
+
+
+def test_a_retrying_shard_does_not_hold_up_the_other_and_stop_is_prompt(
+    stream: tuple[str, str], config: EventSourceMappingConfig
+) -> None:
+    # Given a consumer that fails forever on the first shard's record, with infinite retries
+    put(stream[0], "stuck", hash_key=FIRST_SHARD_HASH_KEY)
+
+    def answer(data: list[bytes], numbers: list[str], call: int) -> Any:
+        if b"stuck" in data:
+            raise RuntimeError("cannot store this batch")
+        return None
+
+    handler = RecordingHandler(answer)
+    esm = mapping(replace(config, maximum_retry_attempts=-1), handler)
+    esm.start()
+    try:
+        # When a record arrives on the second shard
+        put(stream[0], "flowing", hash_key=SECOND_SHARD_HASH_KEY)
+
+        # Then it is delivered while the first shard keeps retrying
+        wait_until(lambda: b"flowing" in handler.all_data())
+        assert handler.all_data().count(b"stuck") >= 1
+        flowing = next(index for index, batch in enumerate(handler.batches) if b"flowing" in batch)
+        assert handler.events[flowing]["Records"][0]["eventID"].startswith("shardId-000000000001:")
+    finally:
+        # And stopping the mapping takes well under the few seconds a clean shutdown has
+        started = time.monotonic()
+        esm.stop(timeout_seconds=5)
+        assert time.monotonic() - started < 2

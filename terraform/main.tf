@@ -1,0 +1,132 @@
+locals {
+  name_prefix   = "busgps-${var.environment}"
+  is_production = var.environment == "production"
+
+  # One zip serves both functions; its architecture must match the functions'.
+  lambda_package_path = "${var.lambda_package_dir}/busgps-lambda-${var.lambda_architecture}.zip"
+}
+
+module "kms" {
+  source = "./modules/kms"
+
+  alias_name  = local.name_prefix
+  description = "busgps ${var.environment}: stream, tables, queues, logs, topic and function settings"
+}
+
+module "kinesis" {
+  source = "./modules/kinesis"
+
+  stream_name     = var.stream_name
+  stream_mode     = var.kinesis_stream_mode
+  shard_count     = var.kinesis_shard_count
+  retention_hours = var.kinesis_retention_hours
+  kms_key_arn     = module.kms.key_arn
+}
+
+module "dynamodb" {
+  source = "./modules/dynamodb"
+
+  latest_table_name   = var.latest_table_name
+  history_table_name  = var.history_table_name
+  ttl_field_name      = var.ttl_field_name
+  billing_mode        = var.dynamodb_billing_mode
+  read_capacity       = var.dynamodb_read_capacity
+  write_capacity      = var.dynamodb_write_capacity
+  deletion_protection = local.is_production
+  kms_key_arn         = module.kms.key_arn
+}
+
+module "sqs" {
+  source = "./modules/sqs"
+
+  invalid_records_queue_name  = var.invalid_records_queue_name
+  consumer_failure_queue_name = var.consumer_failure_queue_name
+  kms_key_arn                 = module.kms.key_arn
+}
+
+module "cognito" {
+  source = "./modules/cognito"
+
+  user_pool_name          = var.user_pool_name
+  deletion_protection     = local.is_production
+  hosted_ui_domain_prefix = var.cognito_hosted_ui_domain_prefix
+}
+
+module "lambda" {
+  source = "./modules/lambda"
+
+  name_prefix        = local.name_prefix
+  package_path       = local.lambda_package_path
+  architecture       = var.lambda_architecture
+  memory_mb          = var.lambda_memory_mb
+  timeout_seconds    = var.lambda_timeout_seconds
+  log_retention_days = var.log_retention_days
+  log_level          = local.is_production ? "INFO" : "DEBUG"
+  kms_key_arn        = module.kms.key_arn
+
+  stream_arn                 = module.kinesis.stream_arn
+  latest_table_name          = module.dynamodb.latest_table_name
+  latest_table_arn           = module.dynamodb.latest_table_arn
+  history_table_name         = module.dynamodb.history_table_name
+  history_table_arn          = module.dynamodb.history_table_arn
+  ttl_seconds                = var.ttl_seconds
+  ttl_field_name             = var.ttl_field_name
+  cors_allow_origin          = var.cors_allow_origin
+  invalid_records_queue_url  = module.sqs.invalid_records_queue_url
+  invalid_records_queue_arn  = module.sqs.invalid_records_queue_arn
+  consumer_failure_queue_arn = module.sqs.consumer_failure_queue_arn
+  api_execution_arn          = module.api_gateway.execution_arn
+
+  batch_size                     = var.consumer_batch_size
+  batching_window_seconds        = var.consumer_batching_window_seconds
+  parallelization_factor         = var.consumer_parallelization_factor
+  starting_position              = var.consumer_starting_position
+  bisect_batch_on_function_error = var.consumer_bisect_batch_on_function_error
+  maximum_retry_attempts         = var.consumer_maximum_retry_attempts
+  maximum_record_age_seconds     = var.consumer_maximum_record_age_seconds
+}
+
+module "api_gateway" {
+  source = "./modules/api_gateway"
+
+  name                    = local.name_prefix
+  stage_name              = var.environment
+  openapi_template_path   = "${path.root}/../api/openapi.yaml"
+  stream_name             = module.kinesis.stream_name
+  stream_arn              = module.kinesis.stream_arn
+  kms_key_arn             = module.kms.key_arn
+  api_function_invoke_arn = module.lambda.api_function_invoke_arn
+  user_pool_arn           = module.cognito.user_pool_arn
+  cors_allow_origin       = var.cors_allow_origin
+
+  throttling_rate_limit          = var.api_throttling_rate_limit
+  throttling_burst_limit         = var.api_throttling_burst_limit
+  logging_level                  = local.is_production ? "ERROR" : "INFO"
+  log_retention_days             = var.log_retention_days
+  manage_account_cloudwatch_role = var.manage_api_gateway_account
+}
+
+# Left out entirely when no domain is set.
+module "route53" {
+  source = "./modules/route53"
+  count  = var.domain_name != "" ? 1 : 0
+
+  domain_name      = var.domain_name
+  hosted_zone_name = var.route53_zone_name
+  rest_api_id      = module.api_gateway.rest_api_id
+  stage_name       = module.api_gateway.stage_name
+}
+
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  name_prefix                 = local.name_prefix
+  kms_key_arn                 = module.kms.key_arn
+  alarm_email                 = var.alarm_email
+  consumer_function_name      = module.lambda.consumer_function_name
+  api_function_name           = module.lambda.api_function_name
+  invalid_records_queue_name  = module.sqs.invalid_records_queue_name
+  consumer_failure_queue_name = module.sqs.consumer_failure_queue_name
+  rest_api_name               = module.api_gateway.rest_api_name
+  stage_name                  = module.api_gateway.stage_name
+}

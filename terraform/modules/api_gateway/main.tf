@@ -1,0 +1,209 @@
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+
+  # The one definition of the REST API, shared with the local gateway. These are exactly the
+  # placeholders the template uses; templatefile fails on any it does not get.
+  openapi_body = templatefile(var.openapi_template_path, {
+    aws_region                   = local.region
+    stream_name                  = var.stream_name
+    api_gateway_kinesis_role_arn = aws_iam_role.kinesis_writer.arn
+    api_function_invoke_arn      = var.api_function_invoke_arn
+    user_pool_arn                = var.user_pool_arn
+    cors_allow_origin            = var.cors_allow_origin
+  })
+
+  # The execution log group API Gateway writes to; created here so it has a retention and a key.
+  execution_log_group_name = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The role API Gateway assumes to write positions straight into Kinesis.
+# ---------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "api_gateway_assume_role" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "kinesis_writer" {
+  name               = "${var.name}-kinesis-writer"
+  assume_role_policy = data.aws_iam_policy_document.api_gateway_assume_role.json
+}
+
+data "aws_iam_policy_document" "kinesis_writer" {
+  statement {
+    sid       = "PutPositions"
+    actions   = ["kinesis:PutRecord", "kinesis:PutRecords"]
+    resources = [var.stream_arn]
+  }
+
+  # The stream is encrypted with this key: writers need a data key.
+  statement {
+    sid       = "EncryptPositions"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "kinesis_writer" {
+  name   = "put-positions"
+  role   = aws_iam_role.kinesis_writer.id
+  policy = data.aws_iam_policy_document.kinesis_writer.json
+}
+
+# ---------------------------------------------------------------------------------------------
+# The REST API, its deployment and stage.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_api_gateway_rest_api" "this" {
+  name        = var.name
+  description = "busgps: bus positions in (Kinesis) and out (Lambda)"
+  body        = local.openapi_body
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+
+  # Any change to the rendered document makes a new deployment.
+  triggers = {
+    redeployment = sha1(local.openapi_body)
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/aws/apigateway/${var.name}/access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_cloudwatch_log_group" "execution" {
+  name              = local.execution_log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_api_gateway_stage" "this" {
+  #checkov:skip=CKV_AWS_120:Positions change every few seconds; a cache would serve stale ones and bill by the hour.
+  #checkov:skip=CKV2_AWS_51:Devices authenticate with Cognito id tokens; client certificates would need a certificate per bus.
+  #checkov:skip=CKV2_AWS_29:Abuse is bounded by per-stage throttling and Cognito; a WAF web ACL is left to the account's edge policy.
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  deployment_id        = aws_api_gateway_deployment.this.id
+  stage_name           = var.stage_name
+  xray_tracing_enabled = true
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      extendedRequestId  = "$context.extendedRequestId"
+      requestTime        = "$context.requestTime"
+      ip                 = "$context.identity.sourceIp"
+      userAgent          = "$context.identity.userAgent"
+      httpMethod         = "$context.httpMethod"
+      resourcePath       = "$context.resourcePath"
+      path               = "$context.path"
+      protocol           = "$context.protocol"
+      status             = "$context.status"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationStatus  = "$context.integration.status"
+      integrationLatency = "$context.integration.latency"
+      integrationError   = "$context.integration.error"
+      authorizerError    = "$context.authorizer.error"
+      errorMessage       = "$context.error.message"
+      principal          = "$context.authorizer.claims.sub"
+      xrayTraceId        = "$context.xrayTraceId"
+    })
+  }
+
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
+}
+
+resource "aws_api_gateway_method_settings" "all" {
+  #checkov:skip=CKV_AWS_225:Positions change every few seconds; a cache would serve stale ones and bill by the hour.
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  method_path = "*/*"
+
+  settings {
+    metrics_enabled        = true
+    logging_level          = var.logging_level
+    data_trace_enabled     = false
+    throttling_rate_limit  = var.throttling_rate_limit
+    throttling_burst_limit = var.throttling_burst_limit
+    caching_enabled        = false
+    cache_data_encrypted   = true
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# The account-level role API Gateway uses to write execution and access logs.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_iam_role" "cloudwatch" {
+  count = var.manage_account_cloudwatch_role ? 1 : 0
+
+  name               = "${var.name}-api-gateway-cloudwatch"
+  assume_role_policy = data.aws_iam_policy_document.api_gateway_assume_role.json
+}
+
+data "aws_iam_policy_document" "cloudwatch" {
+  statement {
+    sid = "WriteApiGatewayLogs"
+    actions = [
+      "logs:CreateLogGroup",
+      "logs:CreateLogStream",
+      "logs:DescribeLogStreams",
+      "logs:PutLogEvents",
+    ]
+    resources = [
+      "arn:aws:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_*",
+      "arn:aws:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/*",
+    ]
+  }
+
+  statement {
+    sid       = "FindLogGroups"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["arn:aws:logs:${local.region}:${local.account_id}:log-group:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "cloudwatch" {
+  count = var.manage_account_cloudwatch_role ? 1 : 0
+
+  name   = "write-api-gateway-logs"
+  role   = aws_iam_role.cloudwatch[0].id
+  policy = data.aws_iam_policy_document.cloudwatch.json
+}
+
+# One per account and region: set it here unless another stack already owns it.
+resource "aws_api_gateway_account" "this" {
+  count = var.manage_account_cloudwatch_role ? 1 : 0
+
+  cloudwatch_role_arn = aws_iam_role.cloudwatch[0].arn
+
+  depends_on = [aws_iam_role_policy.cloudwatch]
+}

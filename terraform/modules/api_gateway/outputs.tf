@@ -1,0 +1,34 @@
+output "rest_api_id" {
+  description = "Id of the REST API."
+  value       = aws_api_gateway_rest_api.this.id
+}
+
+output "rest_api_name" {
+  description = "Name of the REST API (the ApiName dimension of its CloudWatch metrics)."
+  value       = aws_api_gateway_rest_api.this.name
+}
+
+output "execution_arn" {
+  description = "Execution ARN of the REST API, for Lambda permissions."
+  value       = aws_api_gateway_rest_api.this.execution_arn
+}
+
+output "stage_name" {
+  description = "Name of the deployed stage."
+  value       = aws_api_gateway_stage.this.stage_name
+}
+
+output "invoke_url" {
+  description = "Base URL of the stage, without a trailing slash."
+  value       = aws_api_gateway_stage.this.invoke_url
+}
+
+output "kinesis_role_arn" {
+  description = "ARN of the role API Gateway assumes to put records into the stream."
+  value       = aws_iam_role.kinesis_writer.arn
+}
+
+output "access_log_group_name" {
+  description = "Name of the stage's access log group (JSON lines)."
+  value       = aws_cloudwatch_log_group.access.name
+}

@@ -1,0 +1,88 @@
+variable "name" {
+  type        = string
+  description = "Name of the REST API and prefix of its roles and log groups, e.g. busgps-production."
+}
+
+variable "stage_name" {
+  type        = string
+  description = "Name of the stage the API is deployed to; the first path segment of its default URL."
+}
+
+variable "openapi_template_path" {
+  type        = string
+  description = "Path of api/openapi.yaml, the templatefile template of the API (OpenAPI 3 with API Gateway extensions)."
+}
+
+variable "stream_name" {
+  type        = string
+  description = "Name of the positions stream the POST routes write to."
+}
+
+variable "stream_arn" {
+  type        = string
+  description = "ARN of the positions stream; the only resource the API's Kinesis role may write to."
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "ARN of the customer managed key of the stream and the API's log groups."
+}
+
+variable "api_function_invoke_arn" {
+  type        = string
+  description = "Invoke ARN of the API function, the uri of the Lambda proxy integrations."
+}
+
+variable "user_pool_arn" {
+  type        = string
+  description = "ARN of the Cognito user pool whose id tokens the authorizer accepts."
+}
+
+variable "cors_allow_origin" {
+  type        = string
+  description = "Access-Control-Allow-Origin of the API's responses."
+  default     = "*"
+}
+
+variable "throttling_rate_limit" {
+  type        = number
+  description = "Steady-state requests per second the stage accepts across all methods."
+
+  validation {
+    condition     = var.throttling_rate_limit > 0
+    error_message = "throttling_rate_limit must be positive."
+  }
+}
+
+variable "throttling_burst_limit" {
+  type        = number
+  description = "Requests the stage accepts in a burst above the rate limit."
+
+  validation {
+    condition     = var.throttling_burst_limit > 0
+    error_message = "throttling_burst_limit must be positive."
+  }
+}
+
+variable "logging_level" {
+  type        = string
+  description = "Execution logging level of every method: OFF, ERROR or INFO."
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO"], var.logging_level)
+    error_message = "logging_level must be OFF, ERROR or INFO."
+  }
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Days the access and execution log groups keep their events."
+  default     = 30
+}
+
+variable "manage_account_cloudwatch_role" {
+  type        = bool
+  description = "Whether to set the account's (per-region) API Gateway CloudWatch role; false if another stack owns it."
+  default     = true
+}

@@ -1,0 +1,235 @@
+locals {
+  consumer_function_name = "${var.name_prefix}-consumer"
+  api_function_name      = "${var.name_prefix}-api"
+
+  # Settings both functions read (see the README's Configuration section).
+  common_environment = {
+    DYNAMODB_TABLE_NAME          = var.latest_table_name
+    HISTORY_TABLE_NAME           = var.history_table_name
+    TTL_SECONDS                  = tostring(var.ttl_seconds)
+    TTL_FIELD_NAME               = var.ttl_field_name
+    POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+    POWERTOOLS_LOG_LEVEL         = var.log_level
+  }
+}
+
+data "aws_iam_policy_document" "lambda_assume_role" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Consumer: Kinesis -> DynamoDB, invalid records to SQS.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "consumer" {
+  name              = "/aws/lambda/${local.consumer_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_iam_role" "consumer" {
+  name               = local.consumer_function_name
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+}
+
+data "aws_iam_policy_document" "consumer" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.consumer.arn}:*"]
+  }
+
+  statement {
+    sid = "ReadThePositionsStream"
+    actions = [
+      "kinesis:DescribeStream",
+      "kinesis:DescribeStreamSummary",
+      "kinesis:GetRecords",
+      "kinesis:GetShardIterator",
+      "kinesis:ListShards",
+    ]
+    resources = [var.stream_arn]
+  }
+
+  statement {
+    sid = "StorePositions"
+    actions = [
+      "dynamodb:BatchWriteItem",
+      "dynamodb:PutItem",
+    ]
+    resources = [var.latest_table_arn, var.history_table_arn]
+  }
+
+  statement {
+    # SendMessageBatch is authorized as sqs:SendMessage.
+    sid       = "SendInvalidRecordsAndFailedBatches"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.invalid_records_queue_arn, var.consumer_failure_queue_arn]
+  }
+
+  # The stream, the queues and the environment variables are encrypted with this key.
+  statement {
+    sid       = "UseTheDataKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  # X-Ray has no resource-level permissions: these two actions only accept "*".
+  statement {
+    sid       = "SendTraces"
+    actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "consumer" {
+  name   = "least-privilege"
+  role   = aws_iam_role.consumer.id
+  policy = data.aws_iam_policy_document.consumer.json
+}
+
+resource "aws_lambda_function" "consumer" {
+  #checkov:skip=CKV_AWS_116:Kinesis invokes it synchronously; failed batches go to the event source mapping's on-failure queue.
+  #checkov:skip=CKV_AWS_117:Talks only to Kinesis, DynamoDB and SQS public endpoints; a VPC would add NAT or endpoint costs and no protection.
+  #checkov:skip=CKV_AWS_272:The zip is built by make package in CI from the reviewed commit; code signing needs an AWS Signer profile outside this stack.
+  function_name                  = local.consumer_function_name
+  description                    = "Stores bus positions from Kinesis in DynamoDB"
+  role                           = aws_iam_role.consumer.arn
+  runtime                        = "python3.12"
+  architectures                  = [var.architecture]
+  handler                        = "busgps.handlers.consumer.lambda_handler"
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
+  memory_size                    = var.memory_mb
+  timeout                        = var.timeout_seconds
+  reserved_concurrent_executions = var.consumer_reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = merge(local.common_environment, {
+      DEAD_LETTER_QUEUE_URL   = var.invalid_records_queue_url
+      POWERTOOLS_SERVICE_NAME = "busgps-consumer"
+    })
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_cloudwatch_log_group.consumer, aws_iam_role_policy.consumer]
+}
+
+resource "aws_lambda_event_source_mapping" "positions" {
+  event_source_arn                   = var.stream_arn
+  function_name                      = aws_lambda_function.consumer.arn
+  starting_position                  = var.starting_position
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.batching_window_seconds
+  parallelization_factor             = var.parallelization_factor
+  bisect_batch_on_function_error     = var.bisect_batch_on_function_error
+  maximum_retry_attempts             = var.maximum_retry_attempts
+  maximum_record_age_in_seconds      = var.maximum_record_age_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  destination_config {
+    on_failure {
+      destination_arn = var.consumer_failure_queue_arn
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# API: the read routes behind API Gateway.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "api" {
+  name              = "/aws/lambda/${local.api_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_iam_role" "api" {
+  name               = local.api_function_name
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+}
+
+data "aws_iam_policy_document" "api" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.api.arn}:*"]
+  }
+
+  statement {
+    sid       = "ReadPositions"
+    actions   = ["dynamodb:Query", "dynamodb:Scan"]
+    resources = [var.latest_table_arn, var.history_table_arn]
+  }
+
+  # The environment variables are encrypted with this key.
+  statement {
+    sid       = "UseTheDataKey"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+
+  # X-Ray has no resource-level permissions: these two actions only accept "*".
+  statement {
+    sid       = "SendTraces"
+    actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "api" {
+  name   = "least-privilege"
+  role   = aws_iam_role.api.id
+  policy = data.aws_iam_policy_document.api.json
+}
+
+resource "aws_lambda_function" "api" {
+  #checkov:skip=CKV_AWS_116:API Gateway invokes it synchronously and gets the error back; there is no asynchronous event to keep.
+  #checkov:skip=CKV_AWS_117:Talks only to the DynamoDB public endpoint; a VPC would add NAT or endpoint costs and no protection.
+  #checkov:skip=CKV_AWS_272:The zip is built by make package in CI from the reviewed commit; code signing needs an AWS Signer profile outside this stack.
+  function_name                  = local.api_function_name
+  description                    = "Serves bus positions to riders through API Gateway"
+  role                           = aws_iam_role.api.arn
+  runtime                        = "python3.12"
+  architectures                  = [var.architecture]
+  handler                        = "busgps.handlers.api.lambda_handler"
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
+  memory_size                    = var.memory_mb
+  timeout                        = var.timeout_seconds
+  reserved_concurrent_executions = var.api_reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = merge(local.common_environment, {
+      CORS_ALLOW_ORIGIN       = var.cors_allow_origin
+      POWERTOOLS_SERVICE_NAME = "busgps-api"
+    })
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_cloudwatch_log_group.api, aws_iam_role_policy.api]
+}
+
+# API Gateway may invoke the API function for GET routes of this API only.
+resource "aws_lambda_permission" "api_gateway_invokes_api" {
+  statement_id  = "AllowApiGatewayInvoke"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${var.api_execution_arn}/*/GET/*"
+}

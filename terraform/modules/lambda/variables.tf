@@ -1,0 +1,217 @@
+variable "name_prefix" {
+  type        = string
+  description = "Prefix of the function, role and log group names, e.g. busgps-production."
+}
+
+variable "package_path" {
+  type        = string
+  description = "Path of the deployment zip built by `make package` for the chosen architecture."
+}
+
+variable "architecture" {
+  type        = string
+  description = "Instruction set of both functions: arm64 (Graviton, cheaper) or x86_64."
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "memory_mb" {
+  type        = number
+  description = "Memory of each function in MB (128 to 10240); CPU grows with it."
+  default     = 256
+
+  validation {
+    condition     = var.memory_mb >= 128 && var.memory_mb <= 10240
+    error_message = "memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "timeout_seconds" {
+  type        = number
+  description = "Timeout of each function in seconds (1 to 900; API Gateway waits at most 29)."
+  default     = 30
+
+  validation {
+    condition     = var.timeout_seconds >= 1 && var.timeout_seconds <= 900
+    error_message = "timeout_seconds must be between 1 and 900."
+  }
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Days the functions' log groups keep their events."
+  default     = 30
+}
+
+variable "log_level" {
+  type        = string
+  description = "POWERTOOLS_LOG_LEVEL of both functions."
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
+  }
+}
+
+variable "metrics_namespace" {
+  type        = string
+  description = "POWERTOOLS_METRICS_NAMESPACE: CloudWatch namespace of the functions' own metrics."
+  default     = "busgps"
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "ARN of the customer managed key of the stream, queues, log groups and environment variables."
+}
+
+variable "stream_arn" {
+  type        = string
+  description = "ARN of the positions stream the consumer reads."
+}
+
+variable "latest_table_name" {
+  type        = string
+  description = "Name of the latest-position table (DYNAMODB_TABLE_NAME)."
+}
+
+variable "latest_table_arn" {
+  type        = string
+  description = "ARN of the latest-position table."
+}
+
+variable "history_table_name" {
+  type        = string
+  description = "Name of the history table (HISTORY_TABLE_NAME)."
+}
+
+variable "history_table_arn" {
+  type        = string
+  description = "ARN of the history table."
+}
+
+variable "ttl_seconds" {
+  type        = number
+  description = "TTL_SECONDS: how long a stored position lives after its time."
+  default     = 3600
+}
+
+variable "ttl_field_name" {
+  type        = string
+  description = "TTL_FIELD_NAME: the tables' TTL attribute."
+  default     = "expirationTime"
+}
+
+variable "cors_allow_origin" {
+  type        = string
+  description = "CORS_ALLOW_ORIGIN of the API function."
+  default     = "*"
+}
+
+variable "invalid_records_queue_url" {
+  type        = string
+  description = "URL of the invalid-records queue (the consumer's DEAD_LETTER_QUEUE_URL)."
+}
+
+variable "invalid_records_queue_arn" {
+  type        = string
+  description = "ARN of the invalid-records queue."
+}
+
+variable "consumer_failure_queue_arn" {
+  type        = string
+  description = "ARN of the queue that receives the batches the event source mapping gives up on."
+}
+
+variable "api_execution_arn" {
+  type        = string
+  description = "Execution ARN of the REST API allowed to invoke the API function."
+}
+
+variable "batch_size" {
+  type        = number
+  description = "Most records per consumer invocation (1 to 10000)."
+  default     = 100
+
+  validation {
+    condition     = var.batch_size >= 1 && var.batch_size <= 10000
+    error_message = "batch_size must be between 1 and 10000."
+  }
+}
+
+variable "batching_window_seconds" {
+  type        = number
+  description = "Longest wait to fill a batch, in seconds (0 to 300)."
+  default     = 1
+
+  validation {
+    condition     = var.batching_window_seconds >= 0 && var.batching_window_seconds <= 300
+    error_message = "batching_window_seconds must be between 0 and 300."
+  }
+}
+
+variable "parallelization_factor" {
+  type        = number
+  description = "Concurrent batches per shard (1 to 10); order per bus is kept because a bus is one partition key."
+  default     = 1
+
+  validation {
+    condition     = var.parallelization_factor >= 1 && var.parallelization_factor <= 10
+    error_message = "parallelization_factor must be between 1 and 10."
+  }
+}
+
+variable "starting_position" {
+  type        = string
+  description = "Where a new event source mapping starts reading: TRIM_HORIZON (oldest) or LATEST."
+  default     = "TRIM_HORIZON"
+
+  validation {
+    condition     = contains(["TRIM_HORIZON", "LATEST"], var.starting_position)
+    error_message = "starting_position must be TRIM_HORIZON or LATEST."
+  }
+}
+
+variable "bisect_batch_on_function_error" {
+  type        = bool
+  description = "Whether a failing batch is split in two and retried, to isolate a bad record."
+  default     = true
+}
+
+variable "maximum_retry_attempts" {
+  type        = number
+  description = "Retries of a failing batch before it goes to the failure queue (-1 = until it expires, up to 10000)."
+  default     = 3
+
+  validation {
+    condition     = var.maximum_retry_attempts >= -1 && var.maximum_retry_attempts <= 10000
+    error_message = "maximum_retry_attempts must be between -1 and 10000."
+  }
+}
+
+variable "maximum_record_age_seconds" {
+  type        = number
+  description = "Oldest record the consumer still processes, in seconds (-1 = no limit, or 60 to 604800)."
+  default     = 3600
+
+  validation {
+    condition     = var.maximum_record_age_seconds == -1 || (var.maximum_record_age_seconds >= 60 && var.maximum_record_age_seconds <= 604800)
+    error_message = "maximum_record_age_seconds must be -1 or between 60 and 604800."
+  }
+}
+
+variable "consumer_reserved_concurrency" {
+  type        = number
+  description = "Concurrent executions reserved for (and capping) the consumer; -1 for no reservation."
+  default     = -1
+}
+
+variable "api_reserved_concurrency" {
+  type        = number
+  description = "Concurrent executions reserved for (and capping) the API function; -1 for no reservation."
+  default     = -1
+}

@@ -1,0 +1,241 @@
+# The settings every environment sets (environments/<env>.tfvars; the local stack reads local.tfvars),
+# then a few with defaults that rarely change.
+
+variable "environment" {
+  type        = string
+  description = "Deployment environment: local (the local stack only), sandbox, staging or production."
+
+  validation {
+    condition     = contains(["local", "sandbox", "staging", "production"], var.environment)
+    error_message = "environment must be local, sandbox, staging or production."
+  }
+}
+
+variable "aws_region" {
+  type        = string
+  description = "AWS region of every resource, e.g. eu-west-1."
+}
+
+variable "stream_name" {
+  type        = string
+  description = "Name of the Kinesis stream of positions."
+}
+
+variable "latest_table_name" {
+  type        = string
+  description = "Name of the DynamoDB table of each bus's latest position."
+}
+
+variable "history_table_name" {
+  type        = string
+  description = "Name of the DynamoDB table of every position."
+}
+
+variable "invalid_records_queue_name" {
+  type        = string
+  description = "Name of the SQS queue of records the consumer rejects as invalid."
+}
+
+variable "consumer_failure_queue_name" {
+  type        = string
+  description = "Name of the SQS queue of batches the event source mapping gives up on."
+}
+
+variable "user_pool_name" {
+  type        = string
+  description = "Name of the Cognito user pool of bus devices."
+}
+
+variable "kinesis_stream_mode" {
+  type        = string
+  description = "Kinesis capacity mode: PROVISIONED (kinesis_shard_count shards) or ON_DEMAND."
+
+  validation {
+    condition     = contains(["PROVISIONED", "ON_DEMAND"], var.kinesis_stream_mode)
+    error_message = "kinesis_stream_mode must be PROVISIONED or ON_DEMAND."
+  }
+}
+
+variable "kinesis_shard_count" {
+  type        = number
+  description = "Shards of a PROVISIONED stream; each takes 1,000 records/s (ignored when ON_DEMAND)."
+
+  validation {
+    condition     = var.kinesis_shard_count >= 1
+    error_message = "kinesis_shard_count must be at least 1."
+  }
+}
+
+variable "kinesis_retention_hours" {
+  type        = number
+  description = "Hours the stream keeps records (24 to 8760); longer lets the consumer recover from longer outages."
+
+  validation {
+    condition     = var.kinesis_retention_hours >= 24 && var.kinesis_retention_hours <= 8760
+    error_message = "kinesis_retention_hours must be between 24 and 8760."
+  }
+}
+
+variable "ttl_seconds" {
+  type        = number
+  description = "Seconds a stored position lives after its time, before DynamoDB's TTL removes it."
+
+  validation {
+    condition     = var.ttl_seconds > 0
+    error_message = "ttl_seconds must be positive."
+  }
+}
+
+variable "ttl_field_name" {
+  type        = string
+  description = "Attribute holding an item's expiry (epoch seconds): the tables' TTL attribute and the functions' TTL_FIELD_NAME."
+}
+
+variable "consumer_batch_size" {
+  type        = number
+  description = "Most records per consumer invocation (1 to 10000)."
+}
+
+variable "consumer_batching_window_seconds" {
+  type        = number
+  description = "Longest wait to fill a consumer batch, in seconds (0 to 300)."
+}
+
+variable "consumer_parallelization_factor" {
+  type        = number
+  description = "Concurrent consumer batches per shard (1 to 10)."
+}
+
+variable "consumer_maximum_retry_attempts" {
+  type        = number
+  description = "Retries of a failing batch before it goes to the consumer-failure queue (-1 to 10000)."
+}
+
+variable "consumer_maximum_record_age_seconds" {
+  type        = number
+  description = "Oldest record the consumer still processes, in seconds (-1, or 60 to 604800)."
+}
+
+variable "consumer_bisect_batch_on_function_error" {
+  type        = bool
+  description = "Whether a failing batch is split in two and retried, to isolate a bad record."
+}
+
+variable "consumer_starting_position" {
+  type        = string
+  description = "Where a new event source mapping starts: TRIM_HORIZON (oldest record) or LATEST."
+
+  validation {
+    condition     = contains(["TRIM_HORIZON", "LATEST"], var.consumer_starting_position)
+    error_message = "consumer_starting_position must be TRIM_HORIZON or LATEST."
+  }
+}
+
+variable "lambda_architecture" {
+  type        = string
+  description = "Instruction set of the functions: arm64 or x86_64 (make package builds a zip for each)."
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
+variable "lambda_memory_mb" {
+  type        = number
+  description = "Memory of each function in MB (128 to 10240)."
+}
+
+variable "lambda_timeout_seconds" {
+  type        = number
+  description = "Timeout of each function in seconds (1 to 900)."
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Days every log group (functions, API access and execution) keeps its events."
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts, e.g. 7, 30, 90 or 365."
+  }
+}
+
+variable "api_throttling_rate_limit" {
+  type        = number
+  description = "Steady-state requests per second the API stage accepts."
+}
+
+variable "api_throttling_burst_limit" {
+  type        = number
+  description = "Requests the API stage accepts in a burst above the rate limit."
+}
+
+variable "dynamodb_billing_mode" {
+  type        = string
+  description = "Billing of both tables: PAY_PER_REQUEST (on demand) or PROVISIONED."
+
+  validation {
+    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.dynamodb_billing_mode)
+    error_message = "dynamodb_billing_mode must be PAY_PER_REQUEST or PROVISIONED."
+  }
+}
+
+variable "domain_name" {
+  type        = string
+  description = "Custom domain of the API, e.g. api.busgps.example.com, in a Route 53 zone of the account; empty for none."
+}
+
+variable "alarm_email" {
+  type        = string
+  description = "Address that receives the alarms (it must confirm the subscription); empty for none."
+}
+
+variable "cors_allow_origin" {
+  type        = string
+  description = "Access-Control-Allow-Origin the API sends, e.g. * or https://map.example.com."
+}
+
+# ---- Defaults that rarely change ------------------------------------------------------------
+
+variable "lambda_package_dir" {
+  type        = string
+  description = "Directory holding the zips of `make package` (busgps-lambda-<architecture>.zip); relative to the working directory."
+  default     = "../dist"
+}
+
+variable "dynamodb_read_capacity" {
+  type        = number
+  description = "Read capacity units of each table when dynamodb_billing_mode is PROVISIONED."
+  default     = 5
+}
+
+variable "dynamodb_write_capacity" {
+  type        = number
+  description = "Write capacity units of each table when dynamodb_billing_mode is PROVISIONED."
+  default     = 5
+}
+
+variable "route53_zone_name" {
+  type        = string
+  description = "Route 53 zone of domain_name when it is not the domain's parent; empty means the parent."
+  default     = ""
+}
+
+variable "cognito_hosted_ui_domain_prefix" {
+  type        = string
+  description = "Prefix of an optional Cognito hosted UI domain; empty for none."
+  default     = ""
+}
+
+variable "manage_api_gateway_account" {
+  type        = bool
+  description = "Whether this stack sets the region's account-level API Gateway CloudWatch role (false if another stack does)."
+  default     = true
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Extra tags on every resource, besides Project, Environment and ManagedBy."
+  default     = {}
+}

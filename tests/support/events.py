@@ -90,7 +90,9 @@ def api_event(
         "headers": headers,
         "multiValueHeaders": {name: [value] for name, value in headers.items()},
         "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {name: [value] for name, value in query.items()} if query else None,
+        "multiValueQueryStringParameters": {name: [value] for name, value in query.items()}
+        if query
+        else None,
         "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": {

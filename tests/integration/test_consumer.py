@@ -1,0 +1,180 @@
+"""The consumer Lambda against the emulator: storage, dead letters, idempotency, ordering."""
+
+import json
+import time
+from typing import Any
+
+import boto3
+
+from busgps.handlers import api, consumer
+from support.events import LambdaContext, api_event, kinesis_event, kinesis_record
+from support.resources import Resources
+
+
+def _scan(table_name: str) -> list[dict[str, Any]]:
+    items = boto3.client("dynamodb").scan(TableName=table_name)["Items"]
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+
+
+def _get_gps(bus_id: str) -> tuple[int, Any]:
+    response = api.lambda_handler(api_event("/get-gps", query={"busId": bus_id}), LambdaContext())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def _dead_letters(queue_url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    bodies = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return bodies
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_legacy_record_is_stored_and_served_in_the_legacy_shape(resources: Resources) -> None:
+    # Given a record exactly as the old clients produce it, with string coordinates
+    record = kinesis_record("17", {"longitude": "12.34567", "latitude": "76.54321"}, arrival=1693481697.25)
+    # When the consumer processes it (its time is the arrival time, which is long expired by now)
+    fresh = kinesis_record("17", {"longitude": "12.34567", "latitude": "76.54321"})
+    response = consumer.lambda_handler(kinesis_event(record, fresh), LambdaContext())
+    # Then nothing failed, and GET /get-gps answers in the old shape with the fresh position
+    assert response == {"batchItemFailures": []}
+    status, body = _get_gps("17")
+    arrival = fresh["kinesis"]["approximateArrivalTimestamp"]
+    assert status == 200
+    assert body == {
+        "busId": "17",
+        "latitude": "76.54321",
+        "longitude": "12.34567",
+        "updatedAt": str(int(arrival)),
+    }
+
+
+def test_unknown_bus_answers_an_empty_object(resources: Resources) -> None:
+    # Given no position for bus 404; When it is asked for; Then the old answer {} comes back
+    assert _get_gps("404") == (200, {})
+
+
+def test_bad_records_go_to_the_dead_letter_queue_and_never_block_the_batch(resources: Resources) -> None:
+    # Given a batch with records that are not base64, not JSON, and out of range, among a good one
+    not_base64 = kinesis_record("1", {}, raw_data="%%% not base64 %%%")
+    not_json = kinesis_record("2", b"{not json")
+    out_of_range = kinesis_record("3", {"latitude": 91, "longitude": 0})
+    mismatched = kinesis_record("4", {"busId": "5", "latitude": 1, "longitude": 2})
+    good = kinesis_record("6", {"latitude": 1.5, "longitude": 2.5})
+    # When the consumer processes it
+    event = kinesis_event(not_base64, not_json, out_of_range, mismatched, good)
+    response = consumer.lambda_handler(event, LambdaContext())
+    # Then no record is reported failed, the good one is stored, and each bad one is dead-lettered
+    assert response == {"batchItemFailures": []}
+    assert _get_gps("6")[1]["latitude"] == "1.5"
+    letters = {
+        letter["record"]["partitionKey"]: letter for letter in _dead_letters(resources.dead_letter_queue_url)
+    }
+    assert set(letters) == {"1", "2", "3", "4"}
+    assert letters["1"]["reason"] == "data is not valid base64"
+    assert letters["2"]["reason"].startswith("data is not JSON")
+    assert "latitude" in letters["3"]["reason"]
+    assert "differs from partition key" in letters["4"]["reason"]
+    raw = letters["3"]["record"]
+    assert raw["shardId"] == "shardId-000000000000"
+    assert raw["sequenceNumber"] == out_of_range["kinesis"]["sequenceNumber"]
+    assert raw["data"] == out_of_range["kinesis"]["data"]
+
+
+def test_processing_a_batch_twice_leaves_the_tables_as_once(resources: Resources) -> None:
+    # Given a batch with several buses, duplicates and out-of-order times
+    now = time.time()
+    records = [
+        kinesis_record(bus, {"latitude": lat, "longitude": 10, "timestamp": now - age})
+        for bus, lat, age in [("a", 1, 30), ("a", 2, 10), ("b", 3, 5), ("a", 2, 10), ("b", 4, 60)]
+    ]
+    event = kinesis_event(*records)
+    # When it is processed once, and then again (as a Lambda retry would)
+    consumer.lambda_handler(event, LambdaContext())
+    once = (_scan(resources.history_table_name), _scan(resources.latest_table_name))
+    consumer.lambda_handler(event, LambdaContext())
+    twice = (_scan(resources.history_table_name), _scan(resources.latest_table_name))
+    # Then the tables are exactly the same, with one history item per bus and time
+    assert once == twice
+    assert len(once[0]) == 4
+    assert len(once[1]) == 2
+
+
+def test_late_and_duplicate_records_never_move_a_bus_backwards(resources: Resources) -> None:
+    # Given a bus whose newest position is stored
+    now = time.time()
+    newest = kinesis_record("9", {"latitude": 50, "longitude": 8, "timestamp": now - 1})
+    consumer.lambda_handler(kinesis_event(newest), LambdaContext())
+    # When an older position arrives late, and the newest arrives again
+    late = kinesis_record("9", {"latitude": 40, "longitude": 7, "timestamp": now - 120})
+    consumer.lambda_handler(kinesis_event(late, newest), LambdaContext())
+    # Then the latest position is still the newest, and the late one is in the history
+    assert _get_gps("9")[1]["latitude"] == "50"
+    history = api.lambda_handler(
+        api_event(
+            "/v1/buses/9/positions", resource="/v1/buses/{busId}/positions", path_parameters={"busId": "9"}
+        ),
+        LambdaContext(),
+    )
+    assert [p["latitude"] for p in json.loads(history["body"])["positions"]] == [50, 40]
+
+
+def test_expired_items_are_never_served(resources: Resources) -> None:
+    # Given items whose TTL has passed but that DynamoDB has not deleted yet
+    expired = int(time.time()) - 1
+    dynamodb = boto3.client("dynamodb")
+    item = {
+        "busId": {"S": "old"},
+        "positionTimeMs": {"N": str((expired - 3600) * 1000)},
+        "latitude": {"N": "1"},
+        "longitude": {"N": "2"},
+        "receivedAtMs": {"N": str((expired - 3600) * 1000)},
+        "sequenceNumber": {"S": "1"},
+        "sequenceOrder": {"S": "1".zfill(128)},
+        "expirationTime": {"N": str(expired)},
+    }
+    dynamodb.put_item(TableName=resources.latest_table_name, Item=item)
+    dynamodb.put_item(TableName=resources.history_table_name, Item=item)
+    # When the API is asked for them
+    context = LambdaContext()
+    single = api.lambda_handler(
+        api_event("/v1/buses/old", resource="/v1/buses/{busId}", path_parameters={"busId": "old"}), context
+    )
+    listing = api.lambda_handler(api_event("/v1/buses"), context)
+    history = api.lambda_handler(
+        api_event(
+            "/v1/buses/old/positions",
+            resource="/v1/buses/{busId}/positions",
+            path_parameters={"busId": "old"},
+        ),
+        context,
+    )
+    # Then none of them is served
+    assert _get_gps("old") == (200, {})
+    assert single["statusCode"] == 404
+    assert json.loads(listing["body"])["buses"] == []
+    assert json.loads(history["body"])["positions"] == []
+
+
+def test_stale_positions_are_counted_not_stored(resources: Resources) -> None:
+    # Given a position whose expiry passed before it was processed
+    stale = kinesis_record("s", {"latitude": 1, "longitude": 1, "timestamp": time.time() - 7200})
+    # When it is processed; Then nothing fails and nothing is stored
+    assert consumer.lambda_handler(kinesis_event(stale), LambdaContext()) == {"batchItemFailures": []}
+    assert _scan(resources.history_table_name) == []
+    assert _dead_letters(resources.dead_letter_queue_url) == []
+
+
+def test_large_batches_are_written_in_calls_of_at_most_25_items(resources: Resources) -> None:
+    # Given 120 positions of 7 buses (the AWS-limit guard fails any call over 25 items)
+    now = time.time()
+    records = [
+        kinesis_record(f"bus-{n % 7}", {"latitude": 1, "longitude": 1, "timestamp": now - n})
+        for n in range(120)
+    ]
+    # When they are processed; Then every one is stored
+    assert consumer.lambda_handler(kinesis_event(*records), LambdaContext()) == {"batchItemFailures": []}
+    assert len(_scan(resources.history_table_name)) == 120

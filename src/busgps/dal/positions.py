@@ -3,7 +3,7 @@
 Every read filters out expired items: DynamoDB deletes them lazily, sometimes days after their TTL.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -119,28 +119,17 @@ class DynamoPositionStore:
 
     def list_latest(self, limit: int, after_bus_id: str | None, now_s: int) -> Page:
         """Latest positions of live buses, in table order, starting after `after_bus_id`."""
-        wanted = limit + 1  # one more than asked tells whether another page exists
-        found: list[Position] = []
         request: dict[str, Any] = {
             "TableName": self.latest_table_name,
             "ExpressionAttributeValues": {":now": {"N": str(now_s)}},
-            "Limit": min(wanted, 1000),
             **self._live(),
         }
         if after_bus_id is not None:
             request["ExclusiveStartKey"] = {"busId": {"S": after_bus_id}}
-        while len(found) < wanted:
-            response = self.client.scan(**request)
-            found.extend(self.layout.from_item(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                break
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return Page(positions=found[:limit], has_more=len(found) > limit)
+        return self._page(self.client.scan, request, limit)
 
     def history(self, bus_id: str, from_ms: int, to_ms: int, limit: int, now_s: int) -> Page:
         """One bus's positions with from_ms <= time <= to_ms, newest first."""
-        wanted = limit + 1
-        found: list[Position] = []
         request: dict[str, Any] = {
             "TableName": self.history_table_name,
             "KeyConditionExpression": "busId = :bus AND positionTimeMs BETWEEN :from AND :to",
@@ -151,11 +140,17 @@ class DynamoPositionStore:
                 ":now": {"N": str(now_s)},
             },
             "ScanIndexForward": False,
-            "Limit": min(wanted, 1000),
             **self._live(),
         }
+        return self._page(self.client.query, request, limit)
+
+    def _page(self, operation: Callable[..., Any], request: dict[str, Any], limit: int) -> Page:
+        """Follow DynamoDB's pages to `limit` live items, plus one that tells whether more exist."""
+        wanted = limit + 1
+        request["Limit"] = min(wanted, 1000)
+        found: list[Position] = []
         while len(found) < wanted:
-            response = self.client.query(**request)
+            response = operation(**request)
             found.extend(self.layout.from_item(item) for item in response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 break

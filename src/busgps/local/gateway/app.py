@@ -1,0 +1,347 @@
+"""The local API Gateway: an ASGI app that serves api/openapi.yaml as API Gateway serves it.
+
+Every route, authorizer, validator, template and gateway response comes from the document; this
+module only sequences them as API Gateway does: route, authorize, validate, integrate, respond.
+"""
+
+import asyncio
+import logging
+import secrets
+import string
+import urllib.parse
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from busgps.local.gateway.authorizer import CognitoAuthorizer, Unauthorized
+from busgps.local.gateway.aws_service import AwsServiceIntegration, UnsupportedIntegration
+from busgps.local.gateway.context import RequestFacts
+from busgps.local.gateway.document import ApiDocument, DocumentError, Operation
+from busgps.local.gateway.integrations import (
+    IntegrationResult,
+    NoIntegrationResponse,
+    UnsupportedMediaType,
+    integration_request_headers,
+    method_response,
+    mock_result,
+    request_template,
+)
+from busgps.local.gateway.lambda_proxy import (
+    BadProxyResponse,
+    lambda_context,
+    proxy_event,
+    read_proxy_response,
+)
+from busgps.local.gateway.responses import gateway_response
+from busgps.local.gateway.validation import BodyValidator, check_parameters
+from busgps.local.gateway.vtl import Input, MappingTemplateError, render_mapping_template
+
+_LOG = logging.getLogger(__name__)
+# API Gateway's payload limit for REST APIs, and its longest integration timeout by default.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
+_DEFAULT_ACCOUNT_ID = "123456789012"
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """What the local gateway needs; `template_values` are the document's templatefile placeholders."""
+
+    openapi_path: Path
+    template_values: Mapping[str, str]
+    lambda_handlers: Mapping[str, LambdaHandler]  # api_function_invoke_arn -> handler
+    region: str
+    endpoint_url: str  # the emulator, for Kinesis and for Cognito's JWKS and app clients
+    stage: str = "local"
+    # The function's settings as Lambda would apply them (pass the environment's lambda_* settings).
+    function_memory_mb: int = 128
+    function_timeout_seconds: float = 30.0
+
+
+class _Refused(Exception):
+    """Stop handling the request with a gateway response."""
+
+    def __init__(
+        self, response_type: str, message: str | None = None, details: str = "", status: int | None = None
+    ):
+        super().__init__(response_type)
+        self.response_type = response_type
+        self.message = message
+        self.details = details
+        self.status = status
+
+
+def _account_id(template_values: Mapping[str, str]) -> str:
+    for value in template_values.values():
+        parts = value.split(":")
+        if len(parts) > 4 and parts[0] == "arn" and parts[4].isdigit():
+            return parts[4]
+    return _DEFAULT_ACCOUNT_ID
+
+
+def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = defaultdict(list)
+    for name, value in pairs:
+        values[name].append(value)
+    return dict(values)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One request as read off the wire."""
+
+    path: str
+    headers: dict[str, list[str]]
+    query: dict[str, list[str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[-1] if values else None
+
+    @property
+    def single_headers(self) -> dict[str, str]:
+        return {name: values[-1] for name, values in self.headers.items()}
+
+    @property
+    def single_query(self) -> dict[str, str]:
+        return {name: values[-1] for name, values in self.query.items()}
+
+
+class LocalApiGateway:
+    def __init__(self, config: GatewayConfig) -> None:
+        self._config = config
+        self._document = ApiDocument.load(config.openapi_path, config.template_values)
+        self._bodies = BodyValidator(self._document)
+        self._authorizers: dict[str, CognitoAuthorizer] = {}
+        self._aws = AwsServiceIntegration(config.endpoint_url)
+        self._api_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(10))
+        self._account_id = _account_id(config.template_values)
+
+    async def serve(self, request: Request) -> Response:
+        """Answer one request as API Gateway would."""
+        raw_path = request.url.path
+        facts = RequestFacts(
+            api_id=self._api_id,
+            account_id=self._account_id,
+            stage=self._config.stage,
+            http_method=request.method,
+            path=raw_path,
+            source_ip=request.client.host if request.client else "127.0.0.1",
+            user_agent=request.headers.get("user-agent", ""),
+            domain_name=request.headers.get("host", "localhost"),
+        )
+        headers = _multi(
+            [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
+        )
+        try:
+            body = await self._read_body(request)
+            incoming = _Request(
+                path=raw_path,
+                headers=headers,
+                query=_multi(urllib.parse.parse_qsl(request.url.query, keep_blank_values=True)),
+                body=body,
+            )
+            return await self._handle(incoming, facts)
+        except _Refused as refusal:
+            return gateway_response(
+                self._document.gateway_responses,
+                refusal.response_type,
+                facts,
+                {name: values[-1] for name, values in headers.items()},
+                message=refusal.message,
+                details=refusal.details,
+                status=refusal.status,
+            )
+
+    async def _read_body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_PAYLOAD_BYTES:
+            raise _Refused("REQUEST_TOO_LARGE")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_PAYLOAD_BYTES:
+                raise _Refused("REQUEST_TOO_LARGE")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _handle(self, incoming: _Request, facts: RequestFacts) -> Response:
+        operation, path_parameters, path = self._operation(incoming, facts.http_method)
+        facts.resource_path = operation.resource_path
+        if operation.security:
+            facts.claims = await run_in_threadpool(self._authorize, operation, incoming)
+        failure = check_parameters(operation, path_parameters, incoming.single_query, incoming.single_headers)
+        if failure is None:
+            body_text = incoming.body.decode("utf-8", errors="replace")
+            failure = self._bodies.check(operation, incoming.header("content-type"), body_text)
+        if failure is not None:
+            raise _Refused(failure.response_type, failure.message, failure.details)
+        integration = operation.integration
+        kind = str(integration.get("type", "")).lower()
+        timeout = int(integration.get("timeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS)) / 1000
+        try:
+            if kind == "aws_proxy":
+                return await self._proxy(operation, incoming, path, path_parameters, facts, timeout)
+            if kind in ("aws", "mock"):
+                return await self._template_integration(operation, incoming, path_parameters, facts, timeout)
+        except (MappingTemplateError, UnsupportedIntegration, NoIntegrationResponse, DocumentError):
+            _LOG.exception("%s %s: the API document's integration cannot run", facts.http_method, path)
+            raise _Refused("API_CONFIGURATION_ERROR") from None
+        _LOG.error("%s %s: integration type %r is not supported locally", facts.http_method, path, kind)
+        raise _Refused("API_CONFIGURATION_ERROR")
+
+    def _operation(self, incoming: _Request, method: str) -> tuple[Operation, dict[str, str], str]:
+        stage_prefix = f"/{self._config.stage}"
+        candidates = [incoming.path]
+        if incoming.path == stage_prefix or incoming.path.startswith(stage_prefix + "/"):
+            candidates.append(incoming.path[len(stage_prefix) :] or "/")
+        for path in candidates:
+            matched = self._document.match(path)
+            if matched is not None and method in matched[0].operations:
+                route, parameters = matched
+                return route.operations[method], parameters, path
+        # API Gateway's answer to any unknown resource or method.
+        raise _Refused("MISSING_AUTHENTICATION_TOKEN")
+
+    def _authorize(self, operation: Operation, incoming: _Request) -> dict[str, str]:
+        for requirement in operation.security:
+            for scheme_name, scopes in requirement.items():
+                scheme = self._document.security_scheme(scheme_name)
+                authorizer_spec = scheme.get("x-amazon-apigateway-authorizer") or {}
+                if authorizer_spec.get("type") != "cognito_user_pools" or scopes:
+                    raise _Refused("AUTHORIZER_CONFIGURATION_ERROR")
+                source = str(
+                    authorizer_spec.get("identitySource", f"method.request.header.{scheme.get('name')}")
+                )
+                token = incoming.header(source.removeprefix("method.request.header."))
+                try:
+                    return self._authorizer(scheme_name, authorizer_spec).authorize(token)
+                except Unauthorized as refusal:
+                    _LOG.info("401 for %s %s: %s", operation.method, operation.resource_path, refusal)
+                    raise _Refused("UNAUTHORIZED") from None
+                except OSError:
+                    _LOG.exception("the user pool's keys or clients could not be read")
+                    raise _Refused("AUTHORIZER_CONFIGURATION_ERROR") from None
+        return {}
+
+    def _authorizer(self, scheme_name: str, spec: Mapping[str, Any]) -> CognitoAuthorizer:
+        if scheme_name not in self._authorizers:
+            self._authorizers[scheme_name] = CognitoAuthorizer(
+                spec.get("providerARNs") or [], self._config.endpoint_url
+            )
+        return self._authorizers[scheme_name]
+
+    async def _template_integration(
+        self,
+        operation: Operation,
+        incoming: _Request,
+        path_parameters: dict[str, str],
+        facts: RequestFacts,
+        timeout: float,
+    ) -> Response:
+        integration = operation.integration
+        body_text = incoming.body.decode("utf-8", errors="replace")
+        try:
+            template = request_template(integration, incoming.header("content-type"))
+        except UnsupportedMediaType:
+            raise _Refused("UNSUPPORTED_MEDIA_TYPE") from None
+        context = facts.template_context()
+        template_input = Input(
+            body=body_text,
+            path_parameters=path_parameters,
+            query_parameters=incoming.single_query,
+            headers=incoming.single_headers,
+        )
+        rendered = (
+            body_text if template is None else render_mapping_template(template, template_input, context)
+        )
+        if str(integration.get("type")).lower() == "mock":
+            result = mock_result(rendered)
+        else:
+            sources = {
+                "method.request.header": incoming.single_headers,
+                "method.request.querystring": incoming.single_query,
+                "method.request.path": path_parameters,
+                "context": context,
+            }
+            headers = integration_request_headers(integration, sources)
+            result = await self._within(timeout, self._aws.call, integration, rendered, headers)
+        return method_response(integration, result, facts, incoming.single_headers)
+
+    async def _within(
+        self, timeout: float, call: Callable[..., IntegrationResult], *args: Any
+    ) -> IntegrationResult:
+        try:
+            return await asyncio.wait_for(run_in_threadpool(call, *args), timeout)
+        except TimeoutError:
+            raise _Refused("INTEGRATION_TIMEOUT") from None
+        except OSError:
+            _LOG.exception("the integration could not be reached")
+            raise _Refused("INTEGRATION_FAILURE") from None
+
+    async def _proxy(
+        self,
+        operation: Operation,
+        incoming: _Request,
+        path: str,
+        path_parameters: dict[str, str],
+        facts: RequestFacts,
+        timeout: float,
+    ) -> Response:
+        invoke_arn = str(operation.integration.get("uri", ""))
+        handler = self._config.lambda_handlers.get(invoke_arn)
+        if handler is None:
+            _LOG.error("no handler is configured for the integration uri %r", invoke_arn)
+            raise _Refused("API_CONFIGURATION_ERROR")
+        event = proxy_event(facts, path_parameters, path, incoming.headers, incoming.query, incoming.body)
+        function_timeout = self._config.function_timeout_seconds
+        context = lambda_context(
+            invoke_arn, facts.request_id, self._config.function_memory_mb, function_timeout
+        )
+        try:
+            result = await asyncio.wait_for(
+                run_in_threadpool(handler, event, context), min(timeout, function_timeout)
+            )
+            answer = read_proxy_response(result)
+        except TimeoutError:
+            if function_timeout < timeout:  # the function timed out first: a function error
+                raise _Refused("DEFAULT_5XX", "Internal server error", status=502) from None
+            raise _Refused("INTEGRATION_TIMEOUT") from None
+        except BadProxyResponse:
+            _LOG.exception("%s %s: malformed Lambda proxy response", facts.http_method, path)
+            raise _Refused("DEFAULT_5XX", "Internal server error", status=502) from None
+        except Exception:
+            _LOG.exception("%s %s: the function failed", facts.http_method, path)
+            raise _Refused("DEFAULT_5XX", "Internal server error", status=502) from None
+        response = Response(answer.body, status_code=answer.status)
+        names = {name.lower() for name, _ in answer.headers}
+        extra = [("x-amzn-RequestId", facts.request_id)]
+        if "content-type" not in names:
+            extra.append(("content-type", "application/json"))
+        response.raw_headers = [
+            *(header for header in response.raw_headers if header[0] == b"content-length"),
+            *(
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in answer.headers + extra
+            ),
+        ]
+        return response
+
+
+def create_gateway_app(config: GatewayConfig) -> Starlette:
+    """The local API Gateway for `config.openapi_path`, as a Starlette app (serve it with uvicorn)."""
+    gateway = LocalApiGateway(config)
+    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    return Starlette(routes=[StarletteRoute("/{path:path}", gateway.serve, methods=methods)])

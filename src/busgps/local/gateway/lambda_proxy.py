@@ -1,0 +1,138 @@
+"""The Lambda proxy integration (`type: aws_proxy`): the REST API proxy event in, the proxy response out."""
+
+import base64
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from busgps.local.gateway.context import RequestFacts
+
+# arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function arn>/invocations
+_FUNCTIONS_MARKER = "/functions/"
+# Lambda refuses a synchronous response larger than this.
+LAMBDA_RESPONSE_MAX_BYTES = 6 * 1024 * 1024
+
+
+class BadProxyResponse(ValueError):
+    """The function's answer is not a proxy response (API Gateway answers 502)."""
+
+
+def function_arn(invoke_arn: str) -> str:
+    """The function ARN inside a Lambda invoke ARN (or the ARN itself if it is not one)."""
+    if _FUNCTIONS_MARKER in invoke_arn:
+        return invoke_arn.split(_FUNCTIONS_MARKER, 1)[1].removesuffix("/invocations")
+    return invoke_arn
+
+
+@dataclass
+class LambdaContext:
+    """What the Lambda runtime passes as `context` (the attributes Powertools and handlers read)."""
+
+    function_name: str
+    invoked_function_arn: str
+    aws_request_id: str
+    memory_limit_in_mb: int
+    timeout_seconds: float
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    identity: Any = None
+    client_context: Any = None
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def lambda_context(invoke_arn: str, request_id: str, memory_mb: int, timeout_seconds: float) -> LambdaContext:
+    arn = function_arn(invoke_arn)
+    return LambdaContext(
+        function_name=arn.rsplit(":", 1)[-1] if ":function:" in arn else arn,
+        invoked_function_arn=arn,
+        aws_request_id=request_id,
+        memory_limit_in_mb=memory_mb,
+        timeout_seconds=timeout_seconds,
+    )
+
+
+def _single(values: Mapping[str, Sequence[str]]) -> dict[str, str] | None:
+    # The single-value maps keep the last value of a repeated name, as API Gateway does.
+    return {name: items[-1] for name, items in values.items()} or None
+
+
+def proxy_event(
+    facts: RequestFacts,
+    resource_path_parameters: Mapping[str, str],
+    path: str,
+    headers: Mapping[str, Sequence[str]],
+    query: Mapping[str, Sequence[str]],
+    body: bytes,
+) -> dict[str, Any]:
+    """The REST API (v1) proxy event API Gateway sends for this request."""
+    return {
+        "resource": facts.resource_path,
+        "path": path,
+        "httpMethod": facts.http_method,
+        "headers": _single(headers),
+        "multiValueHeaders": {name: list(values) for name, values in headers.items()} or None,
+        "queryStringParameters": _single(query),
+        "multiValueQueryStringParameters": {name: list(values) for name, values in query.items()} or None,
+        "pathParameters": dict(resource_path_parameters) or None,
+        "stageVariables": None,
+        "requestContext": facts.proxy_request_context(),
+        "body": body.decode("utf-8", errors="replace") if body else None,
+        "isBase64Encoded": False,
+    }
+
+
+@dataclass(frozen=True)
+class ProxyResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def read_proxy_response(result: Any) -> ProxyResponse:
+    """The HTTP answer in a function's proxy response, checked as API Gateway checks it."""
+    if not isinstance(result, Mapping):
+        raise BadProxyResponse(f"the function returned {type(result).__name__}, not an object")
+    unknown = set(result) - {
+        "statusCode",
+        "headers",
+        "multiValueHeaders",
+        "body",
+        "isBase64Encoded",
+        "cookies",
+    }
+    if unknown:
+        raise BadProxyResponse(f"unknown fields in the proxy response: {sorted(unknown)}")
+    status = result.get("statusCode")
+    if isinstance(status, bool) or not isinstance(status, int | str) or not str(status).isdigit():
+        raise BadProxyResponse(f"statusCode is {status!r}, not an integer")
+    headers: list[tuple[str, str]] = []
+    single = result.get("headers") or {}
+    multi = result.get("multiValueHeaders") or {}
+    if not isinstance(single, Mapping) or not isinstance(multi, Mapping):
+        raise BadProxyResponse("headers and multiValueHeaders must be objects")
+    for name, values in multi.items():
+        if not isinstance(values, list):
+            raise BadProxyResponse(f"multiValueHeaders.{name} is not a list")
+        headers.extend((str(name), str(value)) for value in values)
+    multi_names = {str(name).lower() for name in multi}
+    headers.extend(
+        (str(name), str(value)) for name, value in single.items() if str(name).lower() not in multi_names
+    )
+    body = result.get("body")
+    if body is not None and not isinstance(body, str):
+        raise BadProxyResponse(f"body is {type(body).__name__}, not a string")
+    raw = (body or "").encode("utf-8")
+    if result.get("isBase64Encoded"):
+        raw = base64.b64decode(raw)
+    if len(raw) > LAMBDA_RESPONSE_MAX_BYTES:
+        raise BadProxyResponse(f"the response is {len(raw)} bytes; Lambda allows {LAMBDA_RESPONSE_MAX_BYTES}")
+    return ProxyResponse(status=int(status), headers=headers, body=raw)

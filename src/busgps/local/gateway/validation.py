@@ -1,0 +1,131 @@
+"""Request validation as API Gateway's request validators do it, against the document's models.
+
+Parameters: only that required ones are present. Body: the model of the request's content type,
+as JSON Schema draft 4 (API Gateway's model language).
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from busgps.local.gateway.document import ApiDocument, Operation
+
+_DOCUMENT_URI = "urn:busgps:api"
+_MAX_REPORTED_ERRORS = 10
+_MAX_ERROR_CHARS = 300
+DEFAULT_CONTENT_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class ValidationFailure:
+    """A refused request: the gateway response type, its message, and the validation error string."""
+
+    response_type: str
+    message: str
+    details: str
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type header; API Gateway takes a missing one as application/json."""
+    if not content_type:
+        return DEFAULT_CONTENT_TYPE
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _error_string(messages: list[str]) -> str:
+    # Kept free of characters that would break the JSON of a gateway response template it is put in.
+    return json.dumps("[" + ", ".join(messages) + "]", ensure_ascii=False)[1:-1]
+
+
+def check_parameters(
+    operation: Operation,
+    path_parameters: Mapping[str, str],
+    query_parameters: Mapping[str, str],
+    headers: Mapping[str, str],
+) -> ValidationFailure | None:
+    """A failure naming every required parameter that is missing, if the validator asks for it."""
+    if not operation.validator.get("validateRequestParameters"):
+        return None
+    lowered_headers = {name.lower() for name in headers}
+    present = {
+        "path": set(path_parameters),
+        "query": set(query_parameters),
+        "header": lowered_headers,
+    }
+    missing = [
+        parameter["name"]
+        for parameter in operation.parameters
+        if parameter.get("required")
+        and parameter["in"] in present
+        and (parameter["name"].lower() if parameter["in"] == "header" else parameter["name"])
+        not in present[parameter["in"]]
+    ]
+    if not missing:
+        return None
+    message = f"Missing required request parameters: [{', '.join(missing)}]"
+    return ValidationFailure("BAD_REQUEST_PARAMETERS", message, _error_string([message]))
+
+
+class BodyValidator:
+    """Validates bodies against the models of one document (draft 4, `$ref`s into the document)."""
+
+    def __init__(self, document: ApiDocument) -> None:
+        self._document = document
+        self._registry: Registry[Any] = Registry().with_resource(
+            _DOCUMENT_URI, Resource.from_contents(dict(document.document), default_specification=DRAFT4)
+        )
+
+    def _schema(self, operation: Operation, content_type: str | None) -> Any:
+        if operation.request_body is None:
+            return None
+        content = operation.request_body.get("content") or {}
+        wanted = media_type(content_type)
+        if wanted not in content:
+            return None
+        schema = content[wanted].get("schema")
+        if isinstance(schema, Mapping) and "$ref" in schema:
+            return {"$ref": _DOCUMENT_URI + str(schema["$ref"])}
+        return schema
+
+    def check(self, operation: Operation, content_type: str | None, body: str) -> ValidationFailure | None:
+        """A failure listing what is wrong with `body`, if the validator asks for body validation."""
+        if not operation.validator.get("validateRequestBody"):
+            return None
+        schema = self._schema(operation, content_type)
+        if schema is None:
+            return None
+        try:
+            instance = json.loads(body) if body.strip() else None
+        except json.JSONDecodeError as error:
+            return ValidationFailure(
+                "BAD_REQUEST_BODY", "Invalid request body", _error_string([f"not JSON: {error}"])
+            )
+        validator = jsonschema.Draft4Validator(schema, registry=self._registry)
+        errors = sorted(
+            validator.iter_errors(instance), key=lambda error: list(map(str, error.absolute_path))
+        )
+        if not errors:
+            return None
+        messages = [_describe(error) for error in errors[:_MAX_REPORTED_ERRORS]]
+        if len(errors) > _MAX_REPORTED_ERRORS:
+            messages.append(f"and {len(errors) - _MAX_REPORTED_ERRORS} more")
+        return ValidationFailure("BAD_REQUEST_BODY", "Invalid request body", _error_string(messages))
+
+
+def _location(error: jsonschema.ValidationError) -> str:
+    location = "body"
+    for part in error.absolute_path:
+        location += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return location
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    message = error.message
+    if len(message) > _MAX_ERROR_CHARS:
+        message = message[:_MAX_ERROR_CHARS] + "..."
+    return f"{_location(error)}: {message}"

@@ -28,7 +28,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src
 
-test: lint typecheck
+# The pipeline tests run GitLab CI jobs with gitlab-ci-local (4.60 is the newest that runs on
+# Node.js 20). Without npm this only says so, and those tests are skipped with that reason.
+GITLAB_CI_LOCAL := .tools/gitlab-ci-local/node_modules/.bin/gitlab-ci-local
+$(GITLAB_CI_LOCAL):
+	@if command -v npm > /dev/null; then \
+		npm install --prefix .tools/gitlab-ci-local --no-audit --no-fund --loglevel=error gitlab-ci-local@4.60.0; \
+	else echo "npm not found: the gitlab-ci-local pipeline tests will be skipped"; fi
+
+test: lint typecheck $(GITLAB_CI_LOCAL)
 	$(BIN)/pytest
 
 bench: install

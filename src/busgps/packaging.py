@@ -98,7 +98,7 @@ def constraints_text(versions: dict[str, str]) -> str:
 
 
 def pip_install_command(
-    architecture: str, target: Path, constraints: Path, requirements: Sequence[str]
+    architecture: str, python_version: str, target: Path, constraints: Path, requirements: Sequence[str]
 ) -> list[str]:
     return [
         sys.executable,
@@ -112,7 +112,7 @@ def pip_install_command(
         PLATFORM_OF_ARCHITECTURE[architecture],
         "--only-binary=:all:",
         "--python-version",
-        LAMBDA_PYTHON_VERSION,
+        python_version,
         "--implementation",
         "cp",
         "--target",
@@ -123,16 +123,15 @@ def pip_install_command(
     ]
 
 
-def install_dependencies(architecture: str, target: Path, work_dir: Path) -> None:
+def install_dependencies(architecture: str, python_version: str, target: Path, work_dir: Path) -> None:
     constraints = work_dir / "constraints.txt"
     constraints.write_text(constraints_text(installed_versions(metadata.distributions())), encoding="utf-8")
-    command = pip_install_command(
-        architecture, target, constraints, runtime_requirements(PROJECT_ROOT / "pyproject.toml")
-    )
+    requirements = runtime_requirements(PROJECT_ROOT / "pyproject.toml")
+    command = pip_install_command(architecture, python_version, target, constraints, requirements)
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise PackagingError(
-            f"pip could not fetch the {architecture} wheels for Python {LAMBDA_PYTHON_VERSION}:\n"
+            f"pip could not fetch the {architecture} wheels for Python {python_version}:\n"
             f"{completed.stderr.strip()}\n"
             "every run-time dependency needs a manylinux2014 wheel (or a pure-Python one) on the index"
         )
@@ -199,7 +198,7 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build(architecture: str, output_dir: Path) -> BuiltPackage:
+def build(architecture: str, output_dir: Path, python_version: str = LAMBDA_PYTHON_VERSION) -> BuiltPackage:
     if architecture not in PLATFORM_OF_ARCHITECTURE:
         raise PackagingError(f"unknown architecture {architecture!r}: use one of {', '.join(ARCHITECTURES)}")
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -207,7 +206,7 @@ def build(architecture: str, output_dir: Path) -> BuiltPackage:
         work_dir = Path(work)
         staging = work_dir / "content"
         staging.mkdir()
-        install_dependencies(architecture, staging, work_dir)
+        install_dependencies(architecture, python_version, staging, work_dir)
         drop_console_scripts(staging)
         copy_package_source(PACKAGE_SOURCE, staging)
         partial = work_dir / zip_name(architecture)
@@ -232,6 +231,11 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="build only this architecture (repeatable); default: every one",
     )
     parser.add_argument("--output-dir", type=Path, default=PROJECT_ROOT / "dist", help="default: dist/")
+    parser.add_argument(
+        "--python-version",
+        default=LAMBDA_PYTHON_VERSION,
+        help=f"Python the wheels are chosen for; default {LAMBDA_PYTHON_VERSION}, the functions' runtime",
+    )
     return parser.parse_args(argv)
 
 
@@ -239,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     for architecture in arguments.architecture or ARCHITECTURES:
         try:
-            built = build(architecture, arguments.output_dir)
+            built = build(architecture, arguments.output_dir, arguments.python_version)
         except PackagingError as error:
             print(f"make package: {error}", file=sys.stderr)
             return 1

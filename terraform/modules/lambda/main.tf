@@ -11,6 +11,14 @@ locals {
     POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
     POWERTOOLS_LOG_LEVEL         = var.log_level
   }
+  consumer_environment = {
+    DEAD_LETTER_QUEUE_URL   = var.invalid_records_queue_url
+    POWERTOOLS_SERVICE_NAME = "busgps-consumer"
+  }
+  api_environment = {
+    CORS_ALLOW_ORIGIN       = var.cors_allow_origin
+    POWERTOOLS_SERVICE_NAME = "busgps-api"
+  }
 }
 
 data "aws_iam_policy_document" "lambda_assume_role" {
@@ -113,10 +121,7 @@ resource "aws_lambda_function" "consumer" {
   kms_key_arn                    = var.kms_key_arn
 
   environment {
-    variables = merge(local.common_environment, {
-      DEAD_LETTER_QUEUE_URL   = var.invalid_records_queue_url
-      POWERTOOLS_SERVICE_NAME = "busgps-consumer"
-    })
+    variables = merge(local.common_environment, local.consumer_environment)
   }
 
   tracing_config {
@@ -212,10 +217,7 @@ resource "aws_lambda_function" "api" {
   kms_key_arn                    = var.kms_key_arn
 
   environment {
-    variables = merge(local.common_environment, {
-      CORS_ALLOW_ORIGIN       = var.cors_allow_origin
-      POWERTOOLS_SERVICE_NAME = "busgps-api"
-    })
+    variables = merge(local.common_environment, local.api_environment)
   }
 
   tracing_config {

@@ -178,7 +178,8 @@ def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalR
 
 def generate_password(length: int = 20) -> str:
     """A random password that meets Cognito's default policy (lower, upper, digit, symbol)."""
-    symbols = "!#%+-=_"
+    # Only symbols that a shell leaves alone, so the password can be pasted unquoted.
+    symbols = "%+-=_"
     classes = [string.ascii_lowercase, string.ascii_uppercase, string.digits, symbols]
     alphabet = "".join(classes)
     characters = [secrets.choice(group) for group in classes]

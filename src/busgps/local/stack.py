@@ -1,0 +1,402 @@
+"""`busgps local up`: the whole system on one machine, started and stopped as one process.
+
+Start order: lock, emulator, resources, the functions' environment, the event source mapping, then
+the gateway last, so that `GET /health` answers 200 only once everything else is ready. SIGINT and
+SIGTERM stop it in the reverse order within a few seconds, and remove the lock and stack file.
+"""
+
+import base64
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import shlex
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+import boto3
+import uvicorn
+
+from busgps.local.aws_limits import install_aws_limit_guard
+from busgps.local.config import EnvironmentSettings, load_environment_settings
+from busgps.local.emulator import (
+    DUMMY_ACCESS_KEY_ID,
+    DUMMY_SECRET_ACCESS_KEY,
+    LOCAL_ACCOUNT_ID,
+    LocalResources,
+    MotoServer,
+    create_resources,
+)
+from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSourceMapping
+
+logger = logging.getLogger(__name__)
+
+STACK_FILE_NAME = "stack.json"
+LOCK_FILE_NAME = "stack.pid"
+DEFAULT_STATE_DIR = Path(".local")
+# Where the client commands look for the stack unless BUSGPS_STACK_FILE says otherwise.
+DEFAULT_STACK_FILE = DEFAULT_STATE_DIR / STACK_FILE_NAME
+STAGE = "local"
+GATEWAY_START_TIMEOUT_SECONDS = 30.0
+# Each part gets this long to stop; the whole stop stays within a few seconds.
+PART_STOP_TIMEOUT_SECONDS = 2.0
+
+
+class StackError(RuntimeError):
+    """The local stack cannot start; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    settings_path: Path
+    api_definition_path: Path
+    state_dir: Path
+    host: str
+    port: int
+    emulator_port: int
+    access_log: bool = True
+
+
+@dataclass(frozen=True)
+class LocalArns:
+    """Fake but well-formed ARNs of what Terraform would create, in moto's account."""
+
+    consumer_function_arn: str
+    consumer_role_arn: str
+    api_function_arn: str
+    api_function_invoke_arn: str
+    api_gateway_kinesis_role_arn: str
+
+    @classmethod
+    def for_settings(cls, settings: EnvironmentSettings) -> "LocalArns":
+        region, prefix = settings.aws_region, f"busgps-{settings.environment}"
+        lambda_arn = f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{prefix}"
+        api_function_arn = f"{lambda_arn}-api"
+        return cls(
+            consumer_function_arn=f"{lambda_arn}-consumer",
+            consumer_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-consumer",
+            api_function_arn=api_function_arn,
+            api_function_invoke_arn=(
+                f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{api_function_arn}/invocations"
+            ),
+            api_gateway_kinesis_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-api-gateway-kinesis",
+        )
+
+
+class StackLock:
+    """An exclusive lock on `<state dir>/stack.pid` while the stack runs.
+
+    flock is released by the kernel when the process ends, however it ends, so a crashed stack never
+    leaves a lock behind that blocks the next start.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_file = self.path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.seek(0)
+            holder = lock_file.read().strip() or "unknown"
+            lock_file.close()
+            raise StackError(
+                f"a local stack is already running (pid {holder}, lock {self.path}); "
+                f"use it (see {self.path.with_name(STACK_FILE_NAME)}) or stop it with Ctrl-C "
+                f"or `kill -TERM {holder}` first"
+            ) from None
+        lock_file.seek(0)
+        lock_file.truncate()
+        lock_file.write(f"{os.getpid()}\n")
+        lock_file.flush()
+        self._file = lock_file
+
+    def release(self) -> None:
+        if self._file is None:
+            return
+        self.path.unlink(missing_ok=True)
+        self._file.close()
+        self._file = None
+
+
+def function_environment(
+    settings: EnvironmentSettings, resources: LocalResources, emulator_endpoint: str
+) -> dict[str, str]:
+    """The environment variables Terraform gives the functions, pointed at the emulator."""
+    return {
+        "AWS_ENDPOINT_URL": emulator_endpoint,
+        "AWS_DEFAULT_REGION": settings.aws_region,
+        "AWS_REGION": settings.aws_region,
+        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
+        "DYNAMODB_TABLE_NAME": resources.latest_table_name,
+        "HISTORY_TABLE_NAME": resources.history_table_name,
+        "TTL_SECONDS": str(settings.ttl_seconds),
+        "TTL_FIELD_NAME": settings.ttl_field_name,
+        "DEAD_LETTER_QUEUE_URL": resources.invalid_records_queue_url,
+        "CORS_ALLOW_ORIGIN": settings.cors_allow_origin,
+    }
+
+
+def stack_details(
+    options: StackOptions,
+    settings: EnvironmentSettings,
+    resources: LocalResources,
+    api_url: str,
+    emulator_endpoint: str,
+) -> dict[str, Any]:
+    """The content of `.local/stack.json`; README's "Local stack" section documents each key."""
+    return {
+        "api_url": api_url,
+        "post_url": f"{api_url}/post-gps",
+        "get_url": f"{api_url}/get-gps",
+        "health_url": f"{api_url}/health",
+        "region": settings.aws_region,
+        "emulator_endpoint": emulator_endpoint,
+        "user_pool_id": resources.user_pool_id,
+        "user_pool_arn": resources.user_pool_arn,
+        "app_client_id": resources.app_client_id,
+        "username": resources.username,
+        "password": resources.password,
+        "stream_name": resources.stream_name,
+        "stream_arn": resources.stream_arn,
+        "latest_table_name": resources.latest_table_name,
+        "history_table_name": resources.history_table_name,
+        "invalid_records_queue_url": resources.invalid_records_queue_url,
+        "consumer_failure_queue_url": resources.consumer_failure_queue_url,
+        "settings_file": str(options.settings_path),
+        "pid": os.getpid(),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def run_stack(options: StackOptions) -> int:
+    """Run the local stack until SIGINT or SIGTERM; the exit code for `busgps local up`."""
+    stop = threading.Event()
+
+    def request_stop(number: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {number: signal.signal(number, request_stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with contextlib.ExitStack() as running:
+            _start(options, stop, running)
+            while not stop.wait(0.5):
+                pass
+            print("\nbusgps local stack: stopping", flush=True)
+        print("busgps local stack: stopped", flush=True)
+        return 0
+    except StackError as error:
+        print(f"busgps local up: {error}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _start(options: StackOptions, stop: threading.Event, running: contextlib.ExitStack) -> None:
+    """Start every part, registering how to stop it on `running` (which stops them in reverse)."""
+    settings = _load_settings(options.settings_path)
+    if not options.api_definition_path.is_file():
+        raise StackError(
+            f"API definition {options.api_definition_path} does not exist (pass --api-definition)"
+        )
+    lock = StackLock(options.state_dir / LOCK_FILE_NAME)
+    lock.acquire()
+    running.callback(lock.release)
+    gateway_socket = _bind(options.host, options.port)
+    running.callback(gateway_socket.close)
+
+    emulator = MotoServer(options.host, options.emulator_port)
+    try:
+        emulator.start()
+    except RuntimeError as error:
+        raise StackError(str(error)) from error
+    running.callback(emulator.stop, PART_STOP_TIMEOUT_SECONDS)
+    _stop_requested(stop)
+
+    resources = create_resources(settings, emulator.endpoint_url)
+    # The handlers run in this process: they read their settings from os.environ, as in Lambda.
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.update(function_environment(settings, resources, emulator.endpoint_url))
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "busgps")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "busgps")
+    # The handlers' clients come from boto3's default session: hold it to AWS's limits, as in tests.
+    session = boto3.Session()
+    install_aws_limit_guard(session)
+    boto3.DEFAULT_SESSION = session
+    arns = LocalArns.for_settings(settings)
+
+    from busgps.handlers import api, consumer  # after the environment is set, as Lambda imports them
+
+    mapping = KinesisEventSourceMapping(
+        EventSourceMappingConfig.from_settings(
+            settings,
+            stream_arn=resources.stream_arn,
+            function_arn=arns.consumer_function_arn,
+            invoke_identity_arn=arns.consumer_role_arn,
+            on_failure_queue_url=resources.consumer_failure_queue_url,
+        ),
+        consumer.lambda_handler,
+        boto3.client("kinesis"),
+        boto3.client("sqs"),
+    )
+    mapping.start()
+    running.callback(mapping.stop, PART_STOP_TIMEOUT_SECONDS)
+    _stop_requested(stop)
+
+    from busgps.local.gateway import GatewayConfig, create_gateway_app
+
+    app = create_gateway_app(
+        GatewayConfig(
+            openapi_path=options.api_definition_path,
+            template_values={
+                "aws_region": settings.aws_region,
+                "stream_name": resources.stream_name,
+                "api_gateway_kinesis_role_arn": arns.api_gateway_kinesis_role_arn,
+                "api_function_invoke_arn": arns.api_function_invoke_arn,
+                "user_pool_arn": resources.user_pool_arn,
+                "cors_allow_origin": settings.cors_allow_origin,
+            },
+            lambda_handlers={arns.api_function_invoke_arn: api.lambda_handler},
+            region=settings.aws_region,
+            endpoint_url=emulator.endpoint_url,
+            stage=STAGE,
+            function_memory_mb=settings.lambda_memory_mb,
+            function_timeout_seconds=settings.lambda_timeout_seconds,
+        )
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="info" if options.access_log else "warning",
+            access_log=options.access_log,
+            timeout_graceful_shutdown=1,
+        )
+    )
+    # In a thread of its own, uvicorn leaves the signals to us.
+    serving = threading.Thread(target=server.run, kwargs={"sockets": [gateway_socket]}, name="gateway")
+    serving.start()
+    running.callback(_stop_server, server, serving)
+    _wait_until_serving(server, serving, stop)
+
+    host, port = gateway_socket.getsockname()[:2]
+    details = stack_details(options, settings, resources, f"http://{host}:{port}", emulator.endpoint_url)
+    stack_file = options.state_dir / STACK_FILE_NAME
+    running.callback(stack_file.unlink, missing_ok=True)
+    _write_private_json(stack_file, details)
+    print(ready_message(details, stack_file), flush=True)
+
+
+def _load_settings(path: Path) -> EnvironmentSettings:
+    try:
+        return load_environment_settings(path)
+    except RuntimeError as error:
+        raise StackError(str(error)) from error
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The gateway's listening socket, bound before anything starts so that a busy port fails first."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise StackError(f"cannot listen on {host}:{port} ({error.strerror}): pass another --port") from None
+    return listener
+
+
+def _stop_requested(stop: threading.Event) -> None:
+    if stop.is_set():
+        raise StackError("stopped while starting")
+
+
+def _wait_until_serving(server: uvicorn.Server, serving: threading.Thread, stop: threading.Event) -> None:
+    deadline = time.monotonic() + GATEWAY_START_TIMEOUT_SECONDS
+    while not server.started:
+        _stop_requested(stop)
+        if not serving.is_alive():
+            raise StackError("the local API gateway failed to start (its error is above)")
+        if time.monotonic() > deadline:
+            raise StackError(f"the local API gateway did not start within {GATEWAY_START_TIMEOUT_SECONDS}s")
+        time.sleep(0.05)
+
+
+def _stop_server(server: uvicorn.Server, serving: threading.Thread) -> None:
+    server.should_exit = True
+    serving.join(PART_STOP_TIMEOUT_SECONDS)
+    if serving.is_alive():
+        server.force_exit = True
+        serving.join(PART_STOP_TIMEOUT_SECONDS)
+
+
+def _write_private_json(path: Path, content: Mapping[str, Any]) -> None:
+    """Write atomically (readers never see half a file), readable only by this user (it holds a password)."""
+    partial = path.with_suffix(".json.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as output:
+        json.dump(content, output, indent=2)
+        output.write("\n")
+    partial.replace(path)
+
+
+def ready_message(details: Mapping[str, Any], stack_file: Path) -> str:
+    """What a newcomer needs to use the stack at once, with an example to paste."""
+    cli = _command_path("busgps")
+    if stack_file != DEFAULT_STACK_FILE:
+        cli = f"BUSGPS_STACK_FILE={shlex.quote(str(stack_file))} {cli}"
+    position = {"busId": "17", "latitude": 52.520008, "longitude": 13.404954}
+    data = base64.b64encode(json.dumps(position).encode()).decode()
+    body = json.dumps({"StreamName": details["stream_name"], "Data": data, "PartitionKey": "17"})
+    rows = [
+        ("API URL", details["api_url"]),
+        ("demo username", details["username"]),
+        ("demo password", details["password"]),
+        ("user pool id", details["user_pool_id"]),
+        ("app client id", details["app_client_id"]),
+        ("region", details["region"]),
+        ("emulator endpoint", details["emulator_endpoint"]),
+        ("stream", details["stream_name"]),
+    ]
+    table = "\n".join(f"  {label:<18} {value}" for label, value in rows)
+    return "\n".join(
+        [
+            "",
+            "busgps local stack is ready",
+            table,
+            f"  (the same as JSON in {stack_file})",
+            "",
+            "Try it:",
+            f"  TOKEN=$({cli} token)",
+            f'  curl -s -X POST {details["post_url"]} -H "Authorization: $TOKEN" \\',
+            f"       -H 'Content-Type: application/json' -d {shlex.quote(body)}",
+            f"  curl -s '{details['get_url']}?busId=17'",
+            f"  {cli} simulate --buses 5 --interval 1 --duration 30",
+            "",
+            "Ctrl-C stops it.",
+            "",
+        ]
+    )
+
+
+def _command_path(name: str) -> str:
+    """The console script next to this interpreter, relative to here when it is below here."""
+    script = Path(sys.executable).parent / name
+    with contextlib.suppress(ValueError):
+        return str(script.relative_to(Path.cwd()))
+    return str(script)

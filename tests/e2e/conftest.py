@@ -1,0 +1,141 @@
+"""End-to-end tests: a whole local stack (`busgps local up`) as its own process, reached over HTTP.
+
+The stack runs on free ports with its lock and stack.json in a temporary state directory, so that it
+never meets a stack a developer is running from the same checkout.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+BUSGPS = Path(sys.executable).with_name("busgps")
+START_TIMEOUT_SECONDS = 90.0
+# Ctrl-C or SIGTERM stops the stack "within a few seconds".
+STOP_TIMEOUT_SECONDS = 8.0
+
+
+@dataclass
+class StackProcess:
+    """A running `busgps local up` and what it wrote about itself."""
+
+    process: "subprocess.Popen[bytes]"
+    state_dir: Path
+    log_path: Path
+    details: dict[str, Any]
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> float:
+        """Send SIGTERM and wait for the exit; the seconds it took."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(
+                f"the stack did not stop within {STOP_TIMEOUT_SECONDS}s:\n{self.log()}"
+            ) from None
+        return time.monotonic() - started
+
+    def start_another(self) -> "subprocess.CompletedProcess[str]":
+        """Run a second `busgps local up` on the same state directory, to its end."""
+        return subprocess.run(
+            stack_command(self.state_dir),
+            cwd=REPOSITORY,
+            env=stack_environment(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+
+def stack_command(state_dir: Path, *extra: str) -> list[str]:
+    return [
+        str(BUSGPS),
+        "local",
+        "up",
+        "--port",
+        "0",
+        "--emulator-port",
+        "0",
+        "--state-dir",
+        str(state_dir),
+        "--no-access-log",
+        *extra,
+    ]
+
+
+def stack_environment() -> dict[str, str]:
+    """This test session's environment without its emulator: the stack starts its own."""
+    return {name: value for name, value in os.environ.items() if name != "AWS_ENDPOINT_URL"}
+
+
+@contextmanager
+def running_stack(state_dir: Path) -> Iterator[StackProcess]:
+    """Start a stack, wait until stack.json exists and /health answers 200, and stop it afterwards."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log_path = state_dir / "stack.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            stack_command(state_dir),
+            cwd=REPOSITORY,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=stack_environment(),
+        )
+    stack = StackProcess(process, state_dir, log_path, {})
+    try:
+        stack.details = _wait_until_healthy(stack)
+        yield stack
+    finally:
+        if process.poll() is None:
+            stack.stop()
+
+
+def _wait_until_healthy(stack: StackProcess) -> dict[str, Any]:
+    stack_file = stack.state_dir / "stack.json"
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if stack.process.poll() is not None:
+            raise AssertionError(f"the stack exited with {stack.process.returncode}:\n{stack.log()}")
+        if stack_file.exists():
+            details: dict[str, Any] = json.loads(stack_file.read_text(encoding="utf-8"))
+            try:
+                if requests.get(details["health_url"], timeout=2).status_code == 200:
+                    return details
+            except requests.RequestException:
+                pass
+        time.sleep(0.1)
+    raise AssertionError(f"the stack was not healthy within {START_TIMEOUT_SECONDS}s:\n{stack.log()}")
+
+
+@pytest.fixture(scope="session")
+def launch_stack() -> Callable[[Path], AbstractContextManager[StackProcess]]:
+    """Start a stack of one's own (for tests that stop it); prefer the shared `local_stack`."""
+    return running_stack
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The stack shared by the whole session: its stack.json, as a dict. It must stop cleanly at the end."""
+    with running_stack(tmp_path_factory.mktemp("local-stack")) as stack:
+        yield stack.details
+        seconds = stack.stop()
+        assert stack.process.returncode == 0, stack.log()
+        assert seconds < STOP_TIMEOUT_SECONDS

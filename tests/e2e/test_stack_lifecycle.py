@@ -1,0 +1,110 @@
+"""`busgps local up`: it starts healthy, refuses a second start, describes itself, stops cleanly."""
+
+import json
+import re
+import socket
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+# "Within a few seconds."
+STOP_SECONDS = 8.0
+Launcher = Callable[[Path], AbstractContextManager[Any]]
+
+
+def _answers(url: str) -> bool:
+    parts = urlsplit(url)
+    with socket.socket() as probe:
+        return probe.connect_ex((parts.hostname or "", parts.port or 80)) == 0
+
+
+def test_health_answers_200_with_json(local_stack: dict[str, Any]) -> None:
+    # Given the running stack
+    # When its health route is asked
+    response = requests.get(local_stack["health_url"], timeout=5)
+    # Then it answers 200 with a JSON body
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert isinstance(response.json(), dict)
+
+
+def test_the_stack_file_names_a_working_emulator_and_its_resources(local_stack: dict[str, Any]) -> None:
+    # Given the running stack's own description
+    # Then the emulator it names answers, and holds the stream, tables and queues it names
+    session = boto3.Session(
+        region_name=local_stack["region"], aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    endpoint = local_stack["emulator_endpoint"]
+    summary = session.client("kinesis", endpoint_url=endpoint).describe_stream_summary(
+        StreamName=local_stack["stream_name"]
+    )
+    assert summary["StreamDescriptionSummary"]["StreamARN"] == local_stack["stream_arn"]
+    tables = session.client("dynamodb", endpoint_url=endpoint).list_tables()["TableNames"]
+    assert {local_stack["latest_table_name"], local_stack["history_table_name"]} <= set(tables)
+    queues = session.client("sqs", endpoint_url=endpoint).list_queues()["QueueUrls"]
+    assert {local_stack["invalid_records_queue_url"], local_stack["consumer_failure_queue_url"]} <= set(
+        queues
+    )
+    assert local_stack["post_url"] == local_stack["api_url"] + "/post-gps"
+    assert local_stack["get_url"] == local_stack["api_url"] + "/get-gps"
+
+
+def test_every_key_of_the_stack_file_is_documented_in_the_readme(local_stack: dict[str, Any]) -> None:
+    # Given the README's section about the local stack
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Local stack", 1)[1].split("\n## ", 1)[0]
+    # Then each key the stack writes has its line there
+    undocumented = [key for key in local_stack if f"`{key}`" not in section]
+    assert undocumented == []
+
+
+def test_start_health_second_start_refused_and_clean_stop(launch_stack: Launcher, tmp_path: Path) -> None:
+    # Given a stack of its own, started and healthy
+    with launch_stack(tmp_path / "state") as stack:
+        stack_file = stack.state_dir / "stack.json"
+        lock_file = stack.state_dir / "stack.pid"
+        assert stack.details["pid"] == stack.process.pid
+        assert lock_file.read_text().strip() == str(stack.process.pid)
+        assert stack_file.stat().st_mode & 0o077 == 0
+        # And it printed what a newcomer needs
+        printed = stack.log()
+        for value in (
+            "api_url",
+            "username",
+            "password",
+            "user_pool_id",
+            "app_client_id",
+            "emulator_endpoint",
+        ):
+            assert str(stack.details[value]) in printed
+        assert re.search(r"curl .*post-gps", printed)
+
+        # When a second stack is started with the same state directory
+        second = stack.start_another()
+
+        # Then it fails at once with a clear message, and the first one is unharmed
+        assert second.returncode != 0
+        assert "already running" in second.stderr
+        assert f"pid {stack.process.pid}" in second.stderr
+        assert requests.get(stack.details["health_url"], timeout=5).status_code == 200
+        assert json.loads(stack_file.read_text())["pid"] == stack.process.pid
+
+        # When the first one gets SIGTERM
+        seconds = stack.stop()
+
+        # Then it exits 0 within a few seconds, and leaves nothing behind: no lock, no stack file, no ports
+        assert stack.process.returncode == 0, stack.log()
+        assert seconds < STOP_SECONDS
+        assert not stack_file.exists()
+        assert not lock_file.exists()
+        assert not _answers(stack.details["api_url"])
+        assert not _answers(stack.details["emulator_endpoint"])

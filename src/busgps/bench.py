@@ -1,0 +1,364 @@
+"""`make bench`: how fresh positions are, and how fast the local gateway ingests, on this machine.
+
+It starts a local stack of its own (`busgps local up` on free ports, in a temporary state dir),
+then measures:
+- POST->GET freshness: from an accepted POST /post-gps until GET /v1/buses/{busId} shows that
+  position (p50 and p99);
+- the sustained ingest rate through the local gateway (POST /post-gps, one record a request),
+  as a ratio to direct Kinesis PutRecord calls on the same emulator in the same run; and the same
+  for batches (POST /v1/positions against direct PutRecords).
+Rounds alternate between the gateway and direct calls, so the consumer's background work weighs
+on both alike. Everything is bounded in count and in time.
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import requests
+
+from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
+from busgps.client.auth import CognitoTokenSource, cognito_client
+from busgps.client.models import Position
+from busgps.client.target import StackTarget
+
+if TYPE_CHECKING:
+    from mypy_boto3_kinesis import KinesisClient
+
+STACK_START_TIMEOUT_SECONDS = 90.0
+STACK_STOP_TIMEOUT_SECONDS = 15.0
+FRESHNESS_POLL_SECONDS = 0.05
+FRESHNESS_GIVE_UP_SECONDS = 15.0
+BATCH_SIZE = 100
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not run; the message says why."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    records: int
+    seconds: float
+    failures: int
+
+    @property
+    def per_second(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else 0.0
+
+
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), for 0 <= fraction <= 1."""
+    if not samples:
+        raise ValueError("no samples")
+    ordered = sorted(samples)
+    rank = fraction * (len(ordered) - 1)
+    lower = int(rank)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (rank - lower)
+
+
+def render_table(rows: Sequence[tuple[str, str, str]]) -> str:
+    headers = ("metric", "value", "note")
+    widths = [max(len(row[column]) for row in (headers, *rows)) for column in range(3)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (headers, *rows)
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def combine(rates: Sequence[Rate]) -> Rate:
+    return Rate(
+        records=sum(rate.records for rate in rates),
+        seconds=sum(rate.seconds for rate in rates),
+        failures=sum(rate.failures for rate in rates),
+    )
+
+
+def run_for(seconds: float, max_records: int, workers: int, send: Callable[[int], int]) -> Rate:
+    """Call `send(worker)` from `workers` threads until the time or the record budget is spent.
+
+    `send` returns how many records it wrote, or raises on failure (counted, then it goes on).
+    """
+    lock = threading.Lock()
+    written = [0]
+    failures = [0]
+    deadline = time.monotonic() + seconds
+
+    def work(worker: int) -> None:
+        while time.monotonic() < deadline:
+            with lock:
+                if written[0] >= max_records:
+                    return
+            try:
+                count = send(worker)
+            except (ApiError, ConnectionFailed, requests.RequestException, RuntimeError):
+                with lock:
+                    failures[0] += 1
+                continue
+            with lock:
+                written[0] += count
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=(worker,), daemon=True) for worker in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 30.0)
+    return Rate(records=written[0], seconds=time.monotonic() - started, failures=failures[0])
+
+
+@contextmanager
+def local_stack(repository: Path) -> Iterator[dict[str, Any]]:
+    """A fresh `busgps local up` on free ports; yields its stack.json, stops it on exit."""
+    with tempfile.TemporaryDirectory(prefix="busgps-bench-") as state:
+        state_dir = Path(state)
+        log_path = state_dir / "stack.log"
+        command = [
+            str(Path(sys.executable).with_name("busgps")),
+            "local",
+            "up",
+            "--port",
+            "0",
+            "--emulator-port",
+            "0",
+            "--state-dir",
+            str(state_dir),
+            "--no-access-log",
+        ]
+        with log_path.open("w", encoding="utf-8") as log:
+            process = subprocess.Popen(command, cwd=repository, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield _wait_for_stack(process, state_dir / "stack.json", log_path)
+        finally:
+            _stop(process)
+
+
+def _wait_for_stack(process: subprocess.Popen[bytes], stack_file: Path, log_path: Path) -> dict[str, Any]:
+    deadline = time.monotonic() + STACK_START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"the local stack exited with {process.returncode}:\n{log_path.read_text()}")
+        if stack_file.exists():
+            details: dict[str, Any] = json.loads(stack_file.read_text(encoding="utf-8"))
+            try:
+                if requests.get(details["health_url"], timeout=2).status_code == 200:
+                    return details
+            except requests.RequestException:
+                pass
+        time.sleep(0.2)
+    raise BenchError(f"the local stack was not healthy within {STACK_START_TIMEOUT_SECONDS:.0f}s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STACK_STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Bench:
+    def __init__(self, stack: dict[str, Any], workers: int) -> None:
+        self.stack = stack
+        self.workers = workers
+        self.run_id = uuid.uuid4().hex[:6]
+        self.target = StackTarget(
+            api_url=stack["api_url"],
+            post_url=stack["post_url"],
+            get_url=stack["get_url"],
+            region=stack["region"],
+            stream_name=stack["stream_name"],
+        )
+        self.tokens = CognitoTokenSource(
+            cognito_client(stack["region"], stack["emulator_endpoint"]),
+            stack["app_client_id"],
+            stack["username"],
+            stack["password"],
+        )
+        # One HTTP session and one Kinesis client per worker: connections are reused, as a device would.
+        self.clients = [BusGpsClient(self.target, self.tokens, requests.Session()) for _ in range(workers)]
+        self.kinesis: list[KinesisClient] = [
+            boto3.client(
+                "kinesis",
+                region_name=stack["region"],
+                endpoint_url=stack["emulator_endpoint"],
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",  # noqa: S106 - the emulator ignores credentials
+            )
+            for _ in range(workers)
+        ]
+        self.tokens()
+
+    def _position(self, bus_id: str) -> Position:
+        return Position(bus_id, 38.7223, -9.1393, timestamp=datetime.now(UTC), speed=9.0, bearing=45.0)
+
+    def freshness(self, samples: int) -> tuple[list[float], int]:
+        """Seconds from each accepted POST until GET shows it, and how many were refused or never showed."""
+        delays: list[float] = []
+        unseen = [0]
+        lock = threading.Lock()
+        queue = iter(range(samples))
+
+        def work(worker: int) -> None:
+            client = self.clients[worker]
+            while True:
+                with lock:
+                    sample = next(queue, None)
+                if sample is None:
+                    return
+                position = self._position(f"bench-{self.run_id}-fresh-{sample}")
+                try:
+                    client.post_position(position)
+                except (ApiError, ConnectionFailed):
+                    with lock:
+                        unseen[0] += 1
+                    continue
+                accepted = time.monotonic()
+                while time.monotonic() - accepted < FRESHNESS_GIVE_UP_SECONDS:
+                    # Each sample is a bus of its own: any position shown is the one posted.
+                    if client.latest(position.bus_id) is not None:
+                        with lock:
+                            delays.append(time.monotonic() - accepted)
+                        break
+                    time.sleep(FRESHNESS_POLL_SECONDS)
+                else:
+                    with lock:
+                        unseen[0] += 1
+
+        threads = [
+            threading.Thread(target=work, args=(worker,), daemon=True) for worker in range(self.workers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return delays, unseen[0]
+
+    def gateway_single(self, worker: int) -> int:
+        bus = f"bench-{self.run_id}-ingest-{worker}"
+        self.clients[worker].post_position(self._position(bus))
+        return 1
+
+    def direct_single(self, worker: int) -> int:
+        # What the gateway's mapping template asks of Kinesis: the position's JSON, keyed by bus id.
+        position = self._position(f"bench-{self.run_id}-direct-{worker}")
+        self.kinesis[worker].put_record(
+            StreamName=self.stack["stream_name"],
+            Data=json.dumps(position.fields()).encode(),
+            PartitionKey=position.bus_id,
+        )
+        return 1
+
+    def gateway_batch(self, worker: int) -> int:
+        positions = [self._position(f"bench-{self.run_id}-batch-{worker}-{n}") for n in range(BATCH_SIZE)]
+        result = self.clients[worker].post_batch(positions)
+        return result.accepted_count
+
+    def direct_batch(self, worker: int) -> int:
+        positions = [self._position(f"bench-{self.run_id}-dbatch-{worker}-{n}") for n in range(BATCH_SIZE)]
+        answer = self.kinesis[worker].put_records(
+            StreamName=self.stack["stream_name"],
+            Records=[
+                {"Data": json.dumps(position.batch_entry()).encode(), "PartitionKey": position.bus_id}
+                for position in positions
+            ],
+        )
+        return BATCH_SIZE - answer.get("FailedRecordCount", 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m busgps.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=60, help="freshness samples (default 60)")
+    parser.add_argument("--round-seconds", type=float, default=4.0, help="length of one ingest round")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of each ingest kind (default 2)")
+    parser.add_argument("--workers", type=int, default=4, help="concurrent clients (default 4)")
+    parser.add_argument("--max-records", type=int, default=20_000, help="most records in one round")
+    arguments = parser.parse_args(argv)
+
+    started = time.monotonic()
+    print("busgps bench: starting a local stack...", file=sys.stderr, flush=True)
+    try:
+        with local_stack(Path.cwd()) as stack:
+            bench = Bench(stack, arguments.workers)
+            print("busgps bench: measuring freshness...", file=sys.stderr, flush=True)
+            delays, unseen = bench.freshness(arguments.samples)
+            print("busgps bench: measuring ingest rates...", file=sys.stderr, flush=True)
+            rates: dict[str, list[Rate]] = {
+                "gateway": [],
+                "direct": [],
+                "gateway_batch": [],
+                "direct_batch": [],
+            }
+            senders = {
+                "gateway": bench.gateway_single,
+                "direct": bench.direct_single,
+                "gateway_batch": bench.gateway_batch,
+                "direct_batch": bench.direct_batch,
+            }
+            for _ in range(arguments.rounds):
+                for kind, send in senders.items():
+                    rates[kind].append(
+                        run_for(arguments.round_seconds, arguments.max_records, arguments.workers, send)
+                    )
+    except BenchError as error:
+        print(f"busgps bench: {error}", file=sys.stderr)
+        return 1
+
+    print(report(delays, unseen, {kind: combine(parts) for kind, parts in rates.items()}, arguments.workers))
+    print(f"\n(the run took {time.monotonic() - started:.0f}s on {os.cpu_count()} CPUs)")
+    return 0 if delays else 1
+
+
+def report(delays: Sequence[float], unseen: int, rates: dict[str, Rate], workers: int) -> str:
+    rows: list[tuple[str, str, str]] = []
+    sample_note = (
+        f"{len(delays)} samples, {unseen} refused or not shown within {FRESHNESS_GIVE_UP_SECONDS:.0f}s"
+    )
+    if delays:
+        rows.append(("POST->GET freshness p50", f"{percentile(delays, 0.50):.3f} s", sample_note))
+        rows.append(
+            ("POST->GET freshness p99", f"{percentile(delays, 0.99):.3f} s", f"max {max(delays):.3f} s")
+        )
+    else:
+        rows.append(("POST->GET freshness", "n/a", sample_note))
+
+    def rate_row(label: str, rate: Rate, unit: str) -> tuple[str, str, str]:
+        note = (
+            f"{rate.records} records in {rate.seconds:.1f} s, {workers} clients, {rate.failures} failed calls"
+        )
+        return (label, f"{rate.per_second:.1f} {unit}", note)
+
+    gateway, direct = rates["gateway"], rates["direct"]
+    rows.append(rate_row("ingest via local gateway, POST /post-gps", gateway, "records/s"))
+    rows.append(rate_row("direct Kinesis PutRecord, same emulator", direct, "records/s"))
+    ratio = gateway.per_second / direct.per_second if direct.per_second else float("nan")
+    rows.append(("gateway / direct (PutRecord)", f"{ratio:.2f}", "1.00 = the gateway costs nothing"))
+    batch, direct_batch = rates["gateway_batch"], rates["direct_batch"]
+    rows.append(rate_row(f"ingest via local gateway, POST /v1/positions x{BATCH_SIZE}", batch, "records/s"))
+    rows.append(rate_row(f"direct Kinesis PutRecords x{BATCH_SIZE}", direct_batch, "records/s"))
+    batch_ratio = batch.per_second / direct_batch.per_second if direct_batch.per_second else float("nan")
+    rows.append(("gateway / direct (PutRecords)", f"{batch_ratio:.2f}", ""))
+    return render_table(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The benchmark's arithmetic and its bounds, without a stack."""
+
+import threading
+
+import pytest
+
+from busgps.bench import Rate, combine, percentile, render_table, report, run_for
+
+
+def test_percentiles_interpolate_between_ranks():
+    # Given the samples 1..100
+    samples = [float(value) for value in range(1, 101)]
+
+    # Then p50 and p99 are where numpy would put them
+    assert percentile(samples, 0.50) == pytest.approx(50.5)
+    assert percentile(samples, 0.99) == pytest.approx(99.01)
+    assert percentile([3.0], 0.99) == 3.0
+
+
+def test_a_percentile_of_nothing_is_refused():
+    # Given no samples, Then there is no percentile
+    with pytest.raises(ValueError, match="no samples"):
+        percentile([], 0.5)
+
+
+def test_rates_combine_over_rounds():
+    # Given two rounds, When combined, Then the rate is over their total time
+    total = combine([Rate(records=100, seconds=2.0, failures=1), Rate(records=200, seconds=2.0, failures=0)])
+    assert (total.records, total.failures) == (300, 1)
+    assert total.per_second == pytest.approx(75.0)
+
+
+def test_run_for_stops_at_the_record_budget_and_counts_failures():
+    # Given a sender that fails every third call
+    calls = [0]
+    lock = threading.Lock()
+
+    def send(worker: int) -> int:
+        with lock:
+            calls[0] += 1
+            number = calls[0]
+        if number % 3 == 0:
+            raise RuntimeError("refused")
+        return 10
+
+    # When it runs with a budget of 100 records and a generous time
+    rate = run_for(seconds=10.0, max_records=100, workers=2, send=send)
+
+    # Then it stops soon after the budget, long before the time is up, with its failures counted
+    assert 100 <= rate.records <= 120
+    assert rate.failures >= 1
+    assert rate.seconds < 5.0
+
+
+def test_the_report_is_a_table_with_freshness_and_ratios():
+    # Given measured delays and rates
+    rates = {
+        "gateway": Rate(100, 2.0, 0),
+        "direct": Rate(400, 2.0, 0),
+        "gateway_batch": Rate(1000, 2.0, 0),
+        "direct_batch": Rate(2000, 2.0, 0),
+    }
+
+    # When reported
+    table = report([1.0, 1.2, 1.4], unseen=0, rates=rates, workers=4)
+
+    # Then each figure is on its own row
+    lines = table.splitlines()
+    assert lines[0].split() == ["metric", "value", "note"]
+    assert any(line.startswith("POST->GET freshness p50") and "1.200 s" in line for line in lines)
+    assert any(line.startswith("gateway / direct (PutRecord)") and " 0.25 " in line for line in lines)
+    assert any(line.startswith("gateway / direct (PutRecords)") and "0.50" in line for line in lines)
+
+
+def test_the_table_aligns_its_columns():
+    # Given rows of different widths, Then every column starts at the same place on each line
+    table = render_table([("a", "1", "x"), ("longer metric", "22.5 s", "")])
+    first, rule, *rows = table.splitlines()
+    assert set(rule) <= {"-", " "}
+    assert first.index("value") == rows[0].index("1") == rows[1].index("22.5 s")

@@ -18,6 +18,7 @@ from busgps.local.gateway.document import ApiDocument, Operation
 _DOCUMENT_URI = "urn:busgps:api"
 _MAX_REPORTED_ERRORS = 10
 _MAX_ERROR_CHARS = 300
+_MAX_SHOWN_VALUE_CHARS = 80
 DEFAULT_CONTENT_TYPE = "application/json"
 
 
@@ -124,8 +125,20 @@ def _location(error: jsonschema.ValidationError) -> str:
     return location
 
 
+def _summary(instance: Any) -> str:
+    if isinstance(instance, list):
+        return f"an array of {len(instance)} items"
+    if isinstance(instance, str):
+        return f"a string of {len(instance)} characters"
+    return f"a {type(instance).__name__}"
+
+
 def _describe(error: jsonschema.ValidationError) -> str:
     message = error.message
+    shown = repr(error.instance)
+    # jsonschema starts its messages with the value; a long one is summarised, not quoted.
+    if len(shown) > _MAX_SHOWN_VALUE_CHARS and message.startswith(shown):
+        message = _summary(error.instance) + message[len(shown) :]
     if len(message) > _MAX_ERROR_CHARS:
         message = message[:_MAX_ERROR_CHARS] + "..."
     return f"{_location(error)}: {message}"

@@ -1,0 +1,33 @@
+"""The API document rendered with local values, as the local stack renders it."""
+
+from pathlib import Path
+
+import pytest
+
+from busgps.local.gateway.document import ApiDocument, Operation
+
+OPENAPI_PATH = Path(__file__).resolve().parents[3] / "api" / "openapi.yaml"
+STREAM_NAME = "busgps-test-positions"
+INVOKE_ARN = (
+    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+    "arn:aws:lambda:us-east-1:123456789012:function:busgps-test-api/invocations"
+)
+TEMPLATE_VALUES = {
+    "aws_region": "us-east-1",
+    "stream_name": STREAM_NAME,
+    "api_gateway_kinesis_role_arn": "arn:aws:iam::123456789012:role/busgps-test-api-gateway-kinesis",
+    "api_function_invoke_arn": INVOKE_ARN,
+    "user_pool_arn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_testpool",
+    "cors_allow_origin": "https://maps.example.org",
+}
+
+
+@pytest.fixture(scope="session")
+def api_document() -> ApiDocument:
+    return ApiDocument.load(OPENAPI_PATH, TEMPLATE_VALUES)
+
+
+def operation(document: ApiDocument, method: str, resource_path: str) -> Operation:
+    """The document's operation for a method and resource path."""
+    route = next(route for route in document.routes if route.resource_path == resource_path)
+    return route.operations[method]

@@ -1,6 +1,8 @@
 locals {
   # The zone is the domain's parent unless named: api.busgps.example.com -> busgps.example.com.
   zone_name = var.hosted_zone_name != "" ? var.hosted_zone_name : join(".", slice(split(".", var.domain_name), 1, length(split(".", var.domain_name))))
+
+  validation_options = { for option in aws_acm_certificate.api.domain_validation_options : option.domain_name => option }
 }
 
 data "aws_route53_zone" "this" {
@@ -17,19 +19,15 @@ resource "aws_acm_certificate" "api" {
   }
 }
 
+# Keyed by the domain names, known at plan time; the record values are known only after the
+# certificate is requested.
 resource "aws_route53_record" "certificate_validation" {
-  for_each = {
-    for option in aws_acm_certificate.api.domain_validation_options : option.domain_name => {
-      name   = option.resource_record_name
-      type   = option.resource_record_type
-      record = option.resource_record_value
-    }
-  }
+  for_each = toset([var.domain_name])
 
   zone_id         = data.aws_route53_zone.this.zone_id
-  name            = each.value.name
-  type            = each.value.type
-  records         = [each.value.record]
+  name            = local.validation_options[each.key].resource_record_name
+  type            = local.validation_options[each.key].resource_record_type
+  records         = [local.validation_options[each.key].resource_record_value]
   ttl             = 300
   allow_overwrite = true
 }

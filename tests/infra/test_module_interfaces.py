@@ -1,0 +1,153 @@
+"""Module interfaces agree, as `terraform validate` would check them."""
+
+import re
+
+import pytest
+from infra.terraform_config import (
+    LOCAL_REFERENCE,
+    MODULE_META_ARGUMENTS,
+    MODULE_REFERENCE,
+    VAR_REFERENCE,
+    TerraformModule,
+    all_modules,
+    load_module,
+    root_module,
+)
+
+MODULES = all_modules()
+MODULE_IDS = [module.name for module in MODULES]
+CALLS = [call for module in MODULES for call in module.module_calls.values()]
+CALL_IDS = [f"{call.caller.name}->{call.name}" for call in CALLS]
+
+# Variables whose values form a closed set must say so in a validation block.
+CLOSED_SET_VARIABLES = {
+    "root": {
+        "environment",
+        "kinesis_stream_mode",
+        "lambda_architecture",
+        "dynamodb_billing_mode",
+        "consumer_starting_position",
+    },
+    "kinesis": {"stream_mode"},
+    "lambda": {"architecture", "starting_position", "log_level"},
+    "dynamodb": {"billing_mode"},
+    "cognito": {"advanced_security_mode"},
+    "api_gateway": {"logging_level"},
+}
+
+
+@pytest.mark.parametrize("call", CALLS, ids=CALL_IDS)
+def test_every_argument_passed_to_a_module_is_one_of_its_variables(call) -> None:  # type: ignore[no-untyped-def]
+    # Given a module block and the module it calls
+    called = load_module(call.source_dir)
+    # When its arguments are compared with the module's variables
+    passed = set(call.arguments) - MODULE_META_ARGUMENTS
+    # Then each one is declared there
+    assert sorted(passed - set(called.variables)) == []
+
+
+@pytest.mark.parametrize("call", CALLS, ids=CALL_IDS)
+def test_every_variable_without_a_default_is_passed(call) -> None:  # type: ignore[no-untyped-def]
+    # Given a module block and the module it calls
+    called = load_module(call.source_dir)
+    # When the module's required variables are listed
+    required = {name for name, body in called.variables.items() if "default" not in body}
+    # Then the block passes every one of them
+    assert sorted(required - set(call.arguments)) == []
+
+
+@pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
+def test_every_module_output_reference_names_an_existing_output(module: TerraformModule) -> None:
+    # Given every module.X.Y reference in a module
+    references = {match.groups() for text in module.strings() for match in MODULE_REFERENCE.finditer(text)}
+    # When each is looked up among the called module's outputs
+    unknown = [
+        f"module.{name}.{output}"
+        for name, output in sorted(references)
+        if name not in module.module_calls
+        or output not in load_module(module.module_calls[name].source_dir).outputs
+    ]
+    # Then none is missing
+    assert unknown == []
+
+
+@pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
+def test_every_var_reference_is_declared(module: TerraformModule) -> None:
+    # Given every var.X reference in a module
+    referenced = {name for text in module.strings() for name in VAR_REFERENCE.findall(text)}
+    # When they are compared with its variables
+    # Then each one is declared
+    assert sorted(referenced - set(module.variables)) == []
+
+
+@pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
+def test_every_local_reference_is_defined(module: TerraformModule) -> None:
+    # Given every local.X reference in a module
+    referenced = {name for text in module.strings() for name in LOCAL_REFERENCE.findall(text)}
+    # When they are compared with its locals
+    # Then each one is defined
+    assert sorted(referenced - set(module.locals)) == []
+
+
+@pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
+def test_every_variable_is_used(module: TerraformModule) -> None:
+    # Given a module's variables
+    referenced = {name for text in module.strings() for name in VAR_REFERENCE.findall(text)}
+    # When they are compared with its var.X references
+    # Then none is dead
+    assert sorted(set(module.variables) - referenced) == []
+
+
+@pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
+def test_every_variable_is_typed_and_described(module: TerraformModule) -> None:
+    # Given a module's variables
+    # When their type and description are read
+    incomplete = [
+        name
+        for name, body in module.variables.items()
+        if not body.get("type") or not str(body.get("description", "")).strip()
+    ]
+    # Then every one has both
+    assert incomplete == []
+
+
+@pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
+def test_every_output_is_described(module: TerraformModule) -> None:
+    # Given a module's outputs
+    # When their descriptions are read
+    undescribed = [name for name, body in module.outputs.items() if not str(body.get("description", "")).strip()]
+    # Then every one has one
+    assert module.outputs, f"{module.name} has no outputs"
+    assert undescribed == []
+
+
+@pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
+def test_closed_set_variables_are_validated_against_their_set(module: TerraformModule) -> None:
+    for name in sorted(CLOSED_SET_VARIABLES.get(module.name, set())):
+        # Given a variable whose values form a closed set
+        validations = module.variables[name].get("validation", [])
+        # When its validation conditions are read
+        conditions = [validation["condition"] for validation in validations]
+        # Then one of them checks membership of a literal list
+        assert any(re.search(rf"contains\(\[.+\],\s*var\.{name}\)", condition) for condition in conditions), name
+
+
+@pytest.mark.parametrize("module", MODULES[1:], ids=MODULE_IDS[1:])
+def test_module_readme_tables_list_exactly_its_inputs_and_outputs(module: TerraformModule) -> None:
+    # Given a module's README
+    readme = (module.path / "README.md").read_text(encoding="utf-8")
+    inputs_section, _, outputs_section = readme.partition("## Outputs")
+    # When the names in the first column of its Inputs and Outputs tables are read
+    documented_inputs = set(re.findall(r"^\| `([\w-]+)` \|", inputs_section, flags=re.MULTILINE))
+    documented_outputs = set(re.findall(r"^\| `([\w-]+)` \|", outputs_section, flags=re.MULTILINE))
+    # Then they are exactly the module's variables and outputs
+    assert documented_inputs == set(module.variables)
+    assert documented_outputs == set(module.outputs)
+
+
+def test_route53_is_left_out_when_the_domain_is_empty() -> None:
+    # Given the root's route53 module block
+    call = root_module().module_calls["route53"]
+    # When its count is read
+    # Then the count depends on domain_name being empty, so no module has to be deleted by hand
+    assert re.fullmatch(r'\$\{var\.domain_name != "" \? 1 : 0\}', call.arguments["count"])

@@ -3,6 +3,8 @@
 import json
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -16,6 +18,7 @@ import requests
 pytestmark = pytest.mark.e2e
 
 REPOSITORY = Path(__file__).resolve().parents[2]
+BUSGPS = Path(sys.executable).with_name("busgps")
 # "Within a few seconds."
 STOP_SECONDS = 8.0
 Launcher = Callable[[Path], AbstractContextManager[Any]]
@@ -108,3 +111,35 @@ def test_start_health_second_start_refused_and_clean_stop(launch_stack: Launcher
         assert not lock_file.exists()
         assert not _answers(stack.details["api_url"])
         assert not _answers(stack.details["emulator_endpoint"])
+
+
+def test_a_busy_api_port_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    # Given something already listening on the port asked for
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        # When a stack is started on it
+        result = subprocess.run(
+            [
+                str(BUSGPS),
+                "local",
+                "up",
+                "--port",
+                str(port),
+                "--emulator-port",
+                "0",
+                "--state-dir",
+                str(tmp_path),
+            ],
+            cwd=REPOSITORY,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    # Then it fails with a message that names the port and the option to change, and leaves no lock
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -395,6 +395,13 @@ class ShardPoller(threading.Thread):
         self._last_sequence_number: str | None = None
 
     def run(self) -> None:
+        try:
+            self._poll()
+        except Exception:
+            logger.exception("the poller of %s failed: its records are no longer consumed", self._shard_id)
+            raise
+
+    def _poll(self) -> None:
         iterator: str | None = None
         buffer: list[StreamRecord] = []
         first_buffered_at = 0.0

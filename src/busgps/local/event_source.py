@@ -399,7 +399,6 @@ class ShardPoller(threading.Thread):
             self._poll()
         except Exception:
             logger.exception("the poller of %s failed: its records are no longer consumed", self._shard_id)
-            raise
 
     def _poll(self) -> None:
         iterator: str | None = None

@@ -24,7 +24,14 @@ def relative(path: Path) -> str:
 
 
 @pytest.mark.parametrize(
-    "path", [*terraform_files(), *tfvars_files(), TERRAFORM_DIR / "backend_override.tf.example"], ids=relative
+    "path",
+    [
+        *terraform_files(),
+        *tfvars_files(),
+        *sorted(TERRAFORM_DIR.glob("tests/*.tftest.hcl")),
+        TERRAFORM_DIR / "backend_override.tf.example",
+    ],
+    ids=relative,
 )
 def test_file_parses_as_hcl(path: Path) -> None:
     # Given a Terraform, settings or example file

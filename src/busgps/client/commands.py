@@ -129,6 +129,10 @@ def _guarded(command: Command) -> Command:
             if isinstance(error.body, dict):
                 print(json.dumps(error.body), file=sys.stderr)
             return 1
+        except BrokenPipeError:
+            # The reader went away (`busgps buses | head`): stop quietly, as other tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
 
     return run
 

@@ -78,9 +78,10 @@ def run_fleet(
         tick_started = clock()
         post_in_batches(client, fleet.tick(now(), tick_started - previous_tick), progress)
         previous_tick = tick_started
-        progress.elapsed_seconds = clock() - progress.started_at
-        report(progress)
         tick += 1
+        # The fixes so far cover `tick` intervals: the rate is per second of that, even on the first tick.
+        progress.elapsed_seconds = max(clock() - progress.started_at, tick * interval_seconds)
+        report(progress)
         next_tick = progress.started_at + tick * interval_seconds
         if next_tick - progress.started_at >= duration_seconds:
             return progress

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,10 @@ class BusPosition(_Answer):
     bearing: float | None = None
     accuracy: float | None = None
     altitude: float | None = None
+
+    @field_serializer("timestamp")
+    def _iso_timestamp(self, timestamp: datetime) -> str:
+        return iso_utc(timestamp)
 
 
 class BusPage(_Answer):

@@ -215,6 +215,8 @@ def test_latest_returns_a_typed_position_or_none_for_404():
         datetime(2026, 12, 1, 8, tzinfo=UTC),
     )
     assert unknown is None
+    # And printed again, the time is ISO-8601 UTC to the millisecond, as the API writes it
+    assert known.model_dump(mode="json", by_alias=True)["timestamp"] == "2026-12-01T08:00:00.000Z"
 
 
 def test_legacy_latest_asks_get_gps_with_bus_id():

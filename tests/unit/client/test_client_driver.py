@@ -118,7 +118,9 @@ def test_run_fleet_ticks_every_interval_for_the_duration():
     assert fake_time.sleeps == [5.0, 5.0, 5.0]
     assert (progress.sent, progress.accepted, progress.failed) == (12, 12, 0)
     assert len(reports) == 4
-    assert reports[-1].startswith("sent 12  accepted 12  failed 0  rate")
+    # And the rate is per second of the time the fixes cover (4 intervals of 5 s)
+    assert reports[0] == "sent 3  accepted 3  failed 0  rate 0.6/s  elapsed 5s"
+    assert reports[-1] == "sent 12  accepted 12  failed 0  rate 0.6/s  elapsed 20s"
 
 
 def test_progress_rate_is_accepted_per_second():

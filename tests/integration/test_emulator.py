@@ -2,6 +2,9 @@
 
 import re
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,3 +193,32 @@ def test_a_missing_settings_file_says_what_to_do(tmp_path: Path) -> None:
     # When a settings file that does not exist is loaded, then the error says how to fix it
     with pytest.raises(SettingsFileError, match="--settings"):
         load_environment_settings(tmp_path / "absent.tfvars")
+
+
+def test_the_emulator_ends_when_the_process_that_started_it_is_killed() -> None:
+    # Given a process that started an emulator and printed its port
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from busgps.local.emulator import MotoServer; server = MotoServer(); "
+            "server.start(); print(server.port, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert starter.stdout is not None
+    port = int(starter.stdout.readline())
+    # When that process is killed outright, with no chance to stop the emulator
+    starter.kill()
+    starter.wait()
+    # Then the emulator goes too, and frees its port
+    deadline = time.monotonic() + 10
+    while _listening(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _listening(port)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0

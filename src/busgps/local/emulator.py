@@ -1,15 +1,18 @@
 """The AWS emulator of the local stack: a moto server and the resources the settings describe.
 
-moto runs as its own process (`python -m moto.server`) so that it uses the second core and can be
-reached by any AWS tool at its endpoint, exactly as the stack's own code reaches it.
+moto runs as its own process so that it uses the second core and can be reached by any AWS tool at
+its endpoint, exactly as the stack's own code reaches it. That process ends when the one that started
+it ends, even by SIGKILL, so that a killed stack never leaves an emulator holding its port.
 """
 
 import logging
+import os
 import secrets
 import socket
 import string
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
@@ -62,7 +65,7 @@ class MotoServer:
     def start(self, timeout_seconds: float = 30.0) -> None:
         self._refuse_a_busy_port()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+            [sys.executable, "-m", __name__, "-H", self.host, "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -229,3 +232,22 @@ def _create_table(
     dynamodb.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": settings.ttl_field_name}
     )
+
+
+def serve_while_parent_lives(moto_arguments: list[str]) -> None:
+    """The emulator process: moto's server, ended as soon as the process that started it is gone."""
+    parent = os.getppid()
+
+    def end_with_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=end_with_parent, name="parent-watch", daemon=True).start()
+    from moto.server import main
+
+    main(moto_arguments)
+
+
+if __name__ == "__main__":
+    serve_while_parent_lives(sys.argv[1:])

@@ -61,6 +61,9 @@ fi
 
 . "$project_dir/ci/aws-credentials.sh"
 configure_gitlab_state
+if [ -n "${TF_PLUGIN_CACHE_DIR:-}" ]; then
+    mkdir -p "$TF_PLUGIN_CACHE_DIR"
+fi
 terraform init -input=false -lock-timeout=5m
 
 case $command in

@@ -87,7 +87,6 @@ def gitlab_ci_local(
     ) -> subprocess.CompletedProcess[str]:
         command = [
             str(gitlab_ci_local_path),
-            "--cwd", str(REPO_ROOT),
             "--home", str(home),
             "--no-color",
             "--variable", "CI_DEFAULT_BRANCH=main",

@@ -80,25 +80,27 @@ class BodyValidator:
         self._registry: Registry[Any] = Registry().with_resource(
             _DOCUMENT_URI, Resource.from_contents(dict(document.document), default_specification=DRAFT4)
         )
+        self._validators: dict[tuple[str, str, str], Any] = {}
 
-    def _schema(self, operation: Operation, content_type: str | None) -> Any:
-        if operation.request_body is None:
-            return None
-        content = operation.request_body.get("content") or {}
-        wanted = media_type(content_type)
-        if wanted not in content:
-            return None
-        schema = content[wanted].get("schema")
-        if isinstance(schema, Mapping) and "$ref" in schema:
-            return {"$ref": _DOCUMENT_URI + str(schema["$ref"])}
-        return schema
+    def _validator(self, operation: Operation, content_type: str | None) -> Any:
+        """The validator of the model for this content type (None if there is none), made once."""
+        key = (operation.method, operation.resource_path, media_type(content_type))
+        if key not in self._validators:
+            content = (operation.request_body or {}).get("content") or {}
+            schema = content.get(key[2], {}).get("schema")
+            if isinstance(schema, Mapping) and "$ref" in schema:
+                schema = {"$ref": _DOCUMENT_URI + str(schema["$ref"])}
+            self._validators[key] = (
+                None if schema is None else jsonschema.Draft4Validator(schema, registry=self._registry)
+            )
+        return self._validators[key]
 
     def check(self, operation: Operation, content_type: str | None, body: str) -> ValidationFailure | None:
         """A failure listing what is wrong with `body`, if the validator asks for body validation."""
         if not operation.validator.get("validateRequestBody"):
             return None
-        schema = self._schema(operation, content_type)
-        if schema is None:
+        validator = self._validator(operation, content_type)
+        if validator is None:
             return None
         try:
             instance = json.loads(body) if body.strip() else None
@@ -106,7 +108,6 @@ class BodyValidator:
             return ValidationFailure(
                 "BAD_REQUEST_BODY", "Invalid request body", _error_string([f"not JSON: {error}"])
             )
-        validator = jsonschema.Draft4Validator(schema, registry=self._registry)
         errors = sorted(
             validator.iter_errors(instance), key=lambda error: list(map(str, error.absolute_path))
         )

@@ -5,7 +5,7 @@ import json
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import airspeed
@@ -74,7 +74,9 @@ class Input:
     query_parameters: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
 
+    @cached_property
     def _document(self) -> Any:
+        # Parsed once: a batch template reads the body once per entry.
         try:
             return json.loads(self.body) if self.body.strip() else None
         except json.JSONDecodeError:
@@ -82,7 +84,7 @@ class Input:
 
     def path(self, path: str) -> Any:
         """The value at a JSONPath, as an object the template can walk."""
-        return jsonpath.select(self._document(), path)
+        return jsonpath.select(self._document, path)
 
     def json(self, path: str) -> str:
         """The value at a JSONPath, as JSON text."""

@@ -8,7 +8,9 @@ from busgps.local import commands as local_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="busgps", description="Bus GPS positions: post, query, run locally.")
+    parser = argparse.ArgumentParser(
+        prog="busgps", description="Bus GPS positions: post, query, run locally."
+    )
     subcommands = parser.add_subparsers(dest="command", required=True)
     client_commands.register(subcommands)
     local_commands.register(subcommands)

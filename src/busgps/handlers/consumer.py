@@ -14,9 +14,6 @@ from busgps.models.position import KinesisRecord
 from busgps.observability import logger, metrics
 from busgps.settings import consumer_settings
 
-# An empty batch failure list must not raise: Lambda then retries from the lowest failed record.
-processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
-
 
 class RecordNotStored(Exception):
     """This record's position could not be stored (or dead-lettered) within the retry bound."""
@@ -54,6 +51,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if record.kinesis.sequence_number in outcome.failed_sequence_numbers:
             raise RecordNotStored(record.kinesis.sequence_number)
 
+    # One processor per invocation: it holds the invocation's state. A batch whose every record
+    # failed is answered, not raised: Lambda then retries from the lowest failed record.
+    processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
     return dict(
         process_partial_response(event=event, record_handler=report, processor=processor, context=context)
     )

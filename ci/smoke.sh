@@ -7,7 +7,8 @@
 #
 # OUTPUTS_JSON is `terraform output -json` of the environment (the deploy job's artifact); without
 # it the outputs are read with terraform from terraform/. Used outputs: api_url, user_pool_id,
-# user_pool_client_id. The region is the user pool id's prefix (Cognito ids are <region>_<id>).
+# user_pool_client_id, stream_name (the StreamName of the compatible POST). The region is the user
+# pool id's prefix (Cognito ids are <region>_<id>).
 # AWS credentials (OIDC or keys) are needed to create the CI device user: ci/aws-credentials.sh.
 set -euo pipefail
 
@@ -29,8 +30,10 @@ output() {
 api_url=$(output api_url)
 user_pool_id=$(output user_pool_id)
 client_id=$(output user_pool_client_id)
+stream_name=$(output stream_name)
 region=${user_pool_id%%_*}
-stack=(--api-url "$api_url" --user-pool-id "$user_pool_id" --client-id "$client_id" --region "$region")
+stack=(--api-url "$api_url" --user-pool-id "$user_pool_id" --client-id "$client_id" --region "$region"
+    --stream-name "$stream_name")
 echo "Smoke test of $api_url (user pool $user_pool_id, region $region)"
 
 if [[ -z ${AWS_ENDPOINT_URL:-} ]]; then

@@ -9,7 +9,9 @@ from busgps.local import commands as local_commands
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="busgps", description="Bus GPS positions: post, query, run locally."
+        prog="busgps",
+        description="Bus GPS positions: post, query, run locally.",
+        parents=[client_commands.stack_options()],
     )
     subcommands = parser.add_subparsers(dest="command", required=True)
     client_commands.register(subcommands)

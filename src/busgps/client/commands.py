@@ -16,6 +16,7 @@ from busgps.client.models import Position
 from busgps.client.simulation import DEFAULT_CENTRE, Fleet
 from busgps.client.target import StackTarget, TargetError, resolve_target
 
+DEFAULT_TIMEOUT_SECONDS = 10.0
 TOKEN_VARIABLE = "BUSGPS_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 _TARGET_FIELDS = (
     "api_url",
@@ -39,7 +40,7 @@ class InputError(RuntimeError):
 
 def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     """Add this package's subcommands; each sets `run` to a function of the parsed arguments."""
-    target = _target_options()
+    target = stack_options()
 
     token = subcommands.add_parser("token", parents=[target], help="log in to Cognito and print an id token")
     token.set_defaults(run=_guarded(_run_token))
@@ -93,8 +94,13 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     simulate.set_defaults(run=_guarded(_run_simulate))
 
 
-def _target_options() -> argparse.ArgumentParser:
-    options = argparse.ArgumentParser(add_help=False)
+def stack_options() -> argparse.ArgumentParser:
+    """The options that name a stack, for `busgps OPTIONS COMMAND` and `busgps COMMAND OPTIONS` alike.
+
+    Absent options leave no attribute (SUPPRESS), so that one given before the command is not
+    overwritten by the command's own default.
+    """
+    options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = options.add_argument_group(
         "stack",
         "default: the local stack's .local/stack.json; each also reads BUSGPS_<NAME> from the environment",
@@ -111,7 +117,11 @@ def _target_options() -> argparse.ArgumentParser:
     group.add_argument("--cognito-endpoint", help="Cognito endpoint of an emulator")
     group.add_argument("--token", help=f"an id token to use instead of logging in ({TOKEN_VARIABLE})")
     group.add_argument("--stack-file", type=Path, help="read the stack from this file (BUSGPS_STACK_FILE)")
-    group.add_argument("--timeout", type=_positive_float, default=10.0, help="HTTP timeout in seconds")
+    group.add_argument(
+        "--timeout",
+        type=_positive_float,
+        help=f"HTTP timeout in seconds (default {DEFAULT_TIMEOUT_SECONDS:g})",
+    )
     return options
 
 
@@ -138,12 +148,12 @@ def _guarded(command: Command) -> Command:
 
 
 def _target(arguments: argparse.Namespace) -> StackTarget:
-    given = {name: getattr(arguments, name) for name in _TARGET_FIELDS}
-    return resolve_target(given, os.environ, arguments.stack_file)
+    given = {name: getattr(arguments, name, None) for name in _TARGET_FIELDS}
+    return resolve_target(given, os.environ, getattr(arguments, "stack_file", None))
 
 
 def _token_source(arguments: argparse.Namespace, target: StackTarget) -> TokenSource:
-    static = arguments.token or os.environ.get(TOKEN_VARIABLE)
+    static = getattr(arguments, "token", None) or os.environ.get(TOKEN_VARIABLE)
     if static:
         return lambda: str(static)
     client = cognito_client(target.required("region"), target.cognito_endpoint)
@@ -155,7 +165,8 @@ def _token_source(arguments: argparse.Namespace, target: StackTarget) -> TokenSo
 def _client(arguments: argparse.Namespace, authorized: bool = False) -> BusGpsClient:
     target = _target(arguments)
     token = _token_source(arguments, target) if authorized else None
-    return BusGpsClient(target, token, timeout_seconds=arguments.timeout)
+    timeout = getattr(arguments, "timeout", DEFAULT_TIMEOUT_SECONDS)
+    return BusGpsClient(target, token, timeout_seconds=timeout)
 
 
 def _print_json(value: Any, stream: TextIO = sys.stdout) -> None:

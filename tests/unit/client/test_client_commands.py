@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from busgps.cli import main
+from busgps.cli import build_parser, main
 from busgps.client.commands import InputError, parse_time, read_positions_file
 
 
@@ -101,3 +101,29 @@ def test_cli_post_batch_of_a_missing_file_says_so(
     # Then the error names the file
     assert exit_code == 2
     assert "cannot read absent.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--api-url", "https://gps.example.com", "--region", "eu-west-1", "get", "17"],
+        ["get", "17", "--api-url", "https://gps.example.com", "--region", "eu-west-1"],
+        ["--api-url", "https://gps.example.com", "get", "17", "--region", "eu-west-1"],
+    ],
+)
+def test_stack_options_go_before_or_after_the_command(argv):
+    # Given the stack named before the command, after it, or both
+    arguments = build_parser().parse_args(argv)
+
+    # Then the command sees every option, none lost to the command's defaults
+    assert (arguments.api_url, arguments.region, arguments.bus) == (
+        "https://gps.example.com",
+        "eu-west-1",
+        "17",
+    )
+
+
+def test_an_option_after_the_command_wins():
+    # Given a region before and another after the command, Then the later one counts
+    arguments = build_parser().parse_args(["--region", "eu-west-1", "token", "--region", "us-west-2"])
+    assert arguments.region == "us-west-2"

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck unit bench package clean
+.PHONY: run test install lint typecheck unit bench package checkov clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,15 @@ $(GITLAB_CI_LOCAL):
 		npm install --prefix .tools/gitlab-ci-local --no-audit --no-fund --loglevel=error gitlab-ci-local@4.60.0; \
 	else echo "npm not found: the gitlab-ci-local pipeline tests will be skipped"; fi
 
-test: lint typecheck $(GITLAB_CI_LOCAL)
+# checkov scans terraform/; its dependencies clash with the project's, so it has its own venv.
+CHECKOV := .tools/checkov/bin/checkov
+$(CHECKOV):
+	$(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/python -m pip install --quiet 'checkov==3.2.533'
+
+checkov: $(CHECKOV)
+
+test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV)
 	$(BIN)/pytest
 
 bench: install

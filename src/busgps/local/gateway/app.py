@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -154,15 +155,20 @@ class LocalApiGateway:
             )
             return await self._handle(incoming, facts)
         except _Refused as refusal:
-            return gateway_response(
-                self._document.gateway_responses,
-                refusal.response_type,
-                facts,
-                {name: values[-1] for name, values in headers.items()},
-                message=refusal.message,
-                details=refusal.details,
-                status=refusal.status,
-            )
+            failure = refusal
+        except Exception:
+            # A fault of the gateway itself still gets API Gateway's JSON answer, never a bare 500.
+            _LOG.exception("%s %s: the local gateway failed", request.method, raw_path)
+            failure = _Refused("DEFAULT_5XX", "Internal server error", status=500)
+        return gateway_response(
+            self._document.gateway_responses,
+            failure.response_type,
+            facts,
+            {name: values[-1] for name, values in headers.items()},
+            message=failure.message,
+            details=failure.details,
+            status=failure.status,
+        )
 
     async def _read_body(self, request: Request) -> bytes:
         declared = request.headers.get("content-length", "")
@@ -231,7 +237,7 @@ class LocalApiGateway:
                 except Unauthorized as refusal:
                     _LOG.info("401 for %s %s: %s", operation.method, operation.resource_path, refusal)
                     raise _Refused("UNAUTHORIZED") from None
-                except OSError:
+                except (OSError, BotoCoreError, ClientError):
                     _LOG.exception("the user pool's keys or clients could not be read")
                     raise _Refused("AUTHORIZER_CONFIGURATION_ERROR") from None
         return {}
@@ -287,7 +293,7 @@ class LocalApiGateway:
             return await asyncio.wait_for(run_in_threadpool(call, *args), timeout)
         except TimeoutError:
             raise _Refused("INTEGRATION_TIMEOUT") from None
-        except OSError:
+        except (OSError, BotoCoreError):
             _LOG.exception("the integration could not be reached")
             raise _Refused("INTEGRATION_FAILURE") from None
 

@@ -136,10 +136,6 @@ class BusGpsClient:
         url = self.target.route(f"/v1/buses/{_path_segment(bus_id)}/positions")
         return self._parse(HistoryPage, self._send("GET", url, params=params))
 
-    def health(self) -> dict[str, Any]:
-        answer = self._send("GET", self.target.route("/health"))
-        return answer if isinstance(answer, dict) else {"answer": answer}
-
     # Transport.
 
     def _send(

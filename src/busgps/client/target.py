@@ -91,6 +91,9 @@ def resolve_target(
             "no stack to talk to: start the local stack with `busgps local up` (it writes "
             f"{DEFAULT_STACK_FILE}), or pass --api-url / set BUSGPS_API_URL for a deployed stack"
         )
+    if "region" not in given and "_" in given.get("user_pool_id", ""):
+        # A Cognito user pool id is <region>_<id>.
+        given["region"] = given["user_pool_id"].split("_", 1)[0]
     api_url = given.pop("api_url").rstrip("/")
     post_url = given.pop("post_url", None) or api_url + "/post-gps"
     get_url = given.pop("get_url", None) or api_url + "/get-gps"

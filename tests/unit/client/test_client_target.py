@@ -124,3 +124,14 @@ def test_a_missing_value_names_its_option_and_variable(tmp_path: Path, monkeypat
     # Then asking for the client id says how to give it
     with pytest.raises(TargetError, match=r"--client-id.*BUSGPS_CLIENT_ID"):
         target.required("client_id")
+
+
+def test_the_region_defaults_to_the_user_pool_ids_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Given a deployed stack named by its user pool id but no region
+    monkeypatch.chdir(tmp_path)
+    target = resolve_target(
+        {"api_url": "https://a.example.com", "user_pool_id": "eu-west-1_AbC123"}, environ={}
+    )
+
+    # Then the region is the pool id's prefix, as Cognito writes it
+    assert target.region == "eu-west-1"

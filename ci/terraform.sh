@@ -49,7 +49,7 @@ write_plan_report() {
 export_outputs() {
     command -v jq > /dev/null || apk add --no-cache jq > /dev/null
     terraform output -json | jq 'with_entries(select(.value.sensitive | not))' > outputs.json
-    printf 'API_URL=%s\n' "$(jq -r '.api_url.value' outputs.json)" > deploy.env
+    printf 'API_URL=%s\n' "$(jq -r '.api_base_url.value' outputs.json)" > deploy.env
     echo "Environment URL: $(cut -d= -f2- deploy.env)"
 }
 

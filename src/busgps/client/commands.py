@@ -169,8 +169,8 @@ def _client(arguments: argparse.Namespace, authorized: bool = False) -> BusGpsCl
     return BusGpsClient(target, token, timeout_seconds=timeout)
 
 
-def _print_json(value: Any, stream: TextIO = sys.stdout) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False), file=stream)
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def _run_token(arguments: argparse.Namespace) -> int:

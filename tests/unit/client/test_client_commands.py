@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from busgps.cli import build_parser, main
+from busgps.client.api import BusGpsClient
 from busgps.client.commands import InputError, parse_time, read_positions_file
+from busgps.client.models import BatchResult, FailedEntry
 
 
 @pytest.mark.parametrize(
@@ -127,3 +129,42 @@ def test_an_option_after_the_command_wins():
     # Given a region before and another after the command, Then the later one counts
     arguments = build_parser().parse_args(["--region", "eu-west-1", "token", "--region", "us-west-2"])
     assert arguments.region == "us-west-2"
+
+
+def test_post_batch_numbers_failed_entries_as_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    # Given 1001 entries, of which the stream refuses entries 3 and 700 (in the second request of 500)
+    entries = [{"busId": f"bus-{number}", "latitude": 1.0, "longitude": 2.0} for number in range(1001)]
+    refused = {"bus-3", "bus-700"}
+    file = tmp_path / "positions.json"
+    file.write_text(json.dumps(entries))
+    requests_sent: list[int] = []
+
+    def post_batch(self: BusGpsClient, batch: list[dict[str, object]]) -> BatchResult:
+        requests_sent.append(len(batch))
+        failed = [
+            FailedEntry(index=index, errorCode="ProvisionedThroughputExceededException", errorMessage="busy")
+            for index, entry in enumerate(batch)
+            if entry["busId"] in refused
+        ]
+        return BatchResult(
+            message="some failed",
+            acceptedCount=len(batch) - len(failed),
+            failedCount=len(failed),
+            failed=failed,
+        )
+
+    monkeypatch.setattr(BusGpsClient, "post_batch", post_batch)
+
+    # When the file is posted
+    exit_code = main(["post-batch", str(file), "--api-url", "http://127.0.0.1:9", "--token", "t"])
+
+    # Then it went in requests of at most 500, and the failures carry their index in the file
+    assert requests_sent == [500, 500, 1]
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["acceptedCount"], answer["failedCount"]) == (999, 2)
+    assert [entry["index"] for entry in answer["failed"]] == [3, 700]
+    assert answer["failed"][0]["errorCode"] == "ProvisionedThroughputExceededException"
+    # And the command fails, so that a script notices
+    assert exit_code == 1

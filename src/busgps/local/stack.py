@@ -311,7 +311,9 @@ def _load_settings(path: Path) -> EnvironmentSettings:
 
 def _bind(host: str, port: int) -> socket.socket:
     """The gateway's listening socket, bound before anything starts so that a busy port fails first."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
+    # without it each keep-alive response waits ~40 ms for a delayed ACK (Nagle).
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))

@@ -265,29 +265,43 @@ def _run_simulate(arguments: argparse.Namespace) -> int:
     fleet = Fleet(
         arguments.buses, centre=arguments.centre, seed=arguments.seed, bus_id_prefix=arguments.prefix
     )
-    report = _progress_reporter(sys.stderr)
+    line = ProgressLine(sys.stderr)
+    interrupted = False
     try:
-        progress = run_fleet(client, fleet, arguments.interval, arguments.duration, report)
+        progress: Progress | None = run_fleet(
+            client, fleet, arguments.interval, arguments.duration, line.show
+        )
     except KeyboardInterrupt:
-        print(file=sys.stderr)
+        # Ctrl-C ends a simulation early: still say what was sent until then.
+        progress, interrupted = line.last, True
+    line.finish()
+    if progress is not None:
+        _print_json({"sent": progress.sent, "accepted": progress.accepted, "failed": progress.failed})
+    if interrupted:
         return 130
-    print(file=sys.stderr)
-    _print_json({"sent": progress.sent, "accepted": progress.accepted, "failed": progress.failed})
-    return 1 if progress.failed else 0
+    return 1 if progress is not None and progress.failed else 0
 
 
-def _progress_reporter(stream: TextIO) -> Callable[[Progress], None]:
+class ProgressLine:
     """One line rewritten in place on a terminal; a line per update otherwise (logs, CI)."""
-    live = stream.isatty()
 
-    def report(progress: Progress) -> None:
-        if live:
-            stream.write("\r\x1b[K" + progress.line())
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._live = stream.isatty()
+        self.last: Progress | None = None
+
+    def show(self, progress: Progress) -> None:
+        self.last = progress
+        if self._live:
+            self._stream.write("\r\x1b[K" + progress.line())
         else:
-            stream.write(progress.line() + "\n")
-        stream.flush()
+            self._stream.write(progress.line() + "\n")
+        self._stream.flush()
 
-    return report
+    def finish(self) -> None:
+        if self._live and self.last is not None:
+            self._stream.write("\n")
+            self._stream.flush()
 
 
 def read_positions_file(name: str) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """The CLI's own parsing: times, position files, and clear errors instead of tracebacks."""
 
 import argparse
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -8,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from busgps.cli import build_parser, main
+from busgps.client import commands
 from busgps.client.api import BusGpsClient
-from busgps.client.commands import InputError, parse_time, read_positions_file
+from busgps.client.commands import InputError, ProgressLine, parse_time, read_positions_file
+from busgps.client.driver import Progress
 from busgps.client.models import BatchResult, FailedEntry
 
 
@@ -168,3 +171,52 @@ def test_post_batch_numbers_failed_entries_as_in_the_file(
     assert answer["failed"][0]["errorCode"] == "ProvisionedThroughputExceededException"
     # And the command fails, so that a script notices
     assert exit_code == 1
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_one_line_rewritten_on_a_terminal():
+    # Given a terminal
+    terminal = _Terminal()
+    line = ProgressLine(terminal)
+
+    # When two updates are shown and the run finishes
+    line.show(Progress(started_at=0.0, sent=5, accepted=5, elapsed_seconds=1.0))
+    line.show(Progress(started_at=0.0, sent=10, accepted=9, failed=1, elapsed_seconds=2.0))
+    line.finish()
+
+    # Then each update rewrites the line, and the run ends it
+    assert terminal.getvalue() == (
+        "\r\x1b[Ksent 5  accepted 5  failed 0  rate 5.0/s  elapsed 1s"
+        "\r\x1b[Ksent 10  accepted 9  failed 1  rate 4.5/s  elapsed 2s\n"
+    )
+
+
+def test_progress_is_a_line_per_update_in_a_log():
+    # Given a log file (not a terminal), When updates are shown, Then each is its own line
+    log = io.StringIO()
+    line = ProgressLine(log)
+    line.show(Progress(started_at=0.0, sent=5, accepted=5, elapsed_seconds=1.0))
+    line.finish()
+    assert log.getvalue() == "sent 5  accepted 5  failed 0  rate 5.0/s  elapsed 1s\n"
+
+
+def test_ctrl_c_ends_a_simulation_with_what_was_sent(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    # Given a simulation that is interrupted after its first round
+    def interrupted_run(client, fleet, interval, duration, report):
+        report(Progress(started_at=0.0, sent=3, accepted=3, elapsed_seconds=1.0))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(commands, "run_fleet", interrupted_run)
+
+    # When it runs
+    exit_code = main(["simulate", "--buses", "3", "--api-url", "http://127.0.0.1:9", "--token", "t"])
+
+    # Then it exits as interrupted, still saying what was sent
+    assert exit_code == 130
+    assert json.loads(capsys.readouterr().out) == {"sent": 3, "accepted": 3, "failed": 0}

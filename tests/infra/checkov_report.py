@@ -69,7 +69,9 @@ def read_report(label: str, process: subprocess.Popen[str]) -> CheckovReport:
     try:
         parsed = json.loads(stdout)
     except json.JSONDecodeError as error:
-        raise AssertionError(f"checkov printed no JSON report (exit {process.returncode}):\n{stderr[-2000:]}") from error
+        raise AssertionError(
+            f"checkov printed no JSON report (exit {process.returncode}):\n{stderr[-2000:]}"
+        ) from error
     reports = parsed if isinstance(parsed, list) else [parsed]
     terraform = next(report for report in reports if report.get("check_type") == "terraform")
     results = terraform["results"]

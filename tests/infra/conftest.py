@@ -1,6 +1,7 @@
 """Shared by the infrastructure checks: checkov's counts and skips are printed at the end of the run."""
 
 import pytest
+
 from infra.checkov_report import SUMMARY_LINES
 
 

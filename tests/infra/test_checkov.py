@@ -3,6 +3,7 @@
 import re
 
 import pytest
+
 from infra.checkov_report import CHECKOV, SUMMARY_LINES, CheckovReport, describe, read_report, start_checkov
 from infra.terraform_config import TERRAFORM_DIR, terraform_files, tfvars_files
 
@@ -24,7 +25,9 @@ def test_checkov_finds_no_failed_check(reports: list[CheckovReport]) -> None:
     for report in reports:
         # Given checkov's report for an environment's settings
         # When its failed checks are listed
-        failed = [f"{check['check_id']} {check['resource']} ({check['file_path']})" for check in report.failed]
+        failed = [
+            f"{check['check_id']} {check['resource']} ({check['file_path']})" for check in report.failed
+        ]
         # Then there are none, nothing failed to parse, and checks did run
         assert failed == [], report.label
         assert report.summary["parsing_errors"] == 0, report.label
@@ -39,8 +42,13 @@ def test_every_skip_is_inline_with_a_reason(reports: list[CheckovReport]) -> Non
         for match in INLINE_SKIP.finditer(path.read_text(encoding="utf-8"))
     ]
     # When they are compared with the skips checkov reports
-    reported = {(check["check_id"], (check["check_result"].get("suppress_comment") or "").strip()) for report in reports for check in report.skipped}
+    reported = {
+        (check["check_id"], (check["check_result"].get("suppress_comment") or "").strip())
+        for report in reports
+        for check in report.skipped
+    }
     # Then each reported skip comes from an inline comment, and each gives a reason
     assert reported <= {(match["check"], match["reason"].strip()) for match in inline}
     assert [match.group(0) for match in inline if len(match["reason"].strip()) < 20] == []
-    assert not (TERRAFORM_DIR / ".checkov.yaml").exists() and not (TERRAFORM_DIR / ".checkov.yml").exists()
+    assert not (TERRAFORM_DIR / ".checkov.yaml").exists()
+    assert not (TERRAFORM_DIR / ".checkov.yml").exists()

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from infra.terraform_config import ENVIRONMENTS_DIR, load_tfvars, root_module, tfvars_files
 
 from busgps.local.config import EnvironmentSettings
+from infra.terraform_config import ENVIRONMENTS_DIR, load_tfvars, root_module, tfvars_files
 
 ENVIRONMENTS = ("local", "sandbox", "staging", "production")
 SETTINGS = {path.stem: load_tfvars(path) for path in tfvars_files()}
@@ -34,7 +34,9 @@ def test_there_is_a_settings_file_per_environment() -> None:
     names = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.tfvars"))
     # Then there is exactly one per environment, named after it
     assert names == sorted(ENVIRONMENTS)
-    assert {name: values["environment"] for name, values in SETTINGS.items()} == {name: name for name in names}
+    assert {name: values["environment"] for name, values in SETTINGS.items()} == {
+        name: name for name in names
+    }
 
 
 def test_every_environment_sets_the_same_keys() -> None:
@@ -90,10 +92,16 @@ def test_terraform_and_the_local_stack_allow_the_same_closed_sets() -> None:
 def test_resource_names_carry_the_environment(environment: str) -> None:
     # Given the names an environment gives its resources
     values = SETTINGS[environment]
-    names = {key: value for key, value in values.items() if key.endswith("_name") and key not in {"ttl_field_name", "domain_name"}}
+    names = {
+        key: value
+        for key, value in values.items()
+        if key.endswith("_name") and key not in {"ttl_field_name", "domain_name"}
+    }
     # When they are compared with the naming scheme
     # Then each is busgps-<environment>-..., so environments never collide in one account
-    assert {key: value for key, value in names.items() if not value.startswith(f"busgps-{environment}-")} == {}
+    assert {
+        key: value for key, value in names.items() if not value.startswith(f"busgps-{environment}-")
+    } == {}
 
 
 def test_production_scales_further_than_staging_and_sandbox() -> None:
@@ -126,5 +134,7 @@ def test_settings_file_paths_are_where_the_local_stack_reads_them() -> None:
 
     # When it is resolved from the project root
     # Then it is the local environment's tfvars file
-    assert (ENVIRONMENTS_DIR.parent.parent / DEFAULT_SETTINGS_PATH).resolve() == (ENVIRONMENTS_DIR / "local.tfvars")
+    assert (ENVIRONMENTS_DIR.parent.parent / DEFAULT_SETTINGS_PATH).resolve() == (
+        ENVIRONMENTS_DIR / "local.tfvars"
+    )
     assert isinstance(DEFAULT_SETTINGS_PATH, Path)

@@ -3,9 +3,20 @@
 import ast
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
-from infra.terraform_config import PROJECT_ROOT, all_modules, load_module, MODULES_DIR, policy_statements, strings_in
+
+from infra.terraform_config import (
+    MODULES_DIR,
+    PROJECT_ROOT,
+    Resource,
+    TerraformModule,
+    all_modules,
+    load_module,
+    policy_statements,
+    strings_in,
+)
 
 DATA_LAYER = PROJECT_ROOT / "src" / "busgps" / "dal"
 
@@ -18,8 +29,12 @@ AUTHORIZED_AS = {"sqs:SendMessageBatch": "sqs:SendMessage"}
 # The boto3 client type names of the data layer, and the IAM service prefix of each.
 CLIENT_SERVICES = {"DynamoDBClient": "dynamodb", "SQSClient": "sqs"}
 
+Statement = tuple[TerraformModule, Resource, dict[str, Any]]
 STATEMENTS = list(policy_statements())
-STATEMENT_IDS = [f"{module.name}.{document.name}.{statement.get('sid', index)}" for index, (module, document, statement) in enumerate(STATEMENTS)]
+STATEMENT_IDS = [
+    f"{module.name}.{document.name}.{statement.get('sid', index)}"
+    for index, (module, document, statement) in enumerate(STATEMENTS)
+]
 
 
 def pascal_case(snake: str) -> str:
@@ -42,7 +57,9 @@ def data_layer_actions() -> set[str]:
         calls = {
             node.attr
             for node in ast.walk(tree)
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and node.value.attr == "client"
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "client"
         }
         assert len(services) <= 1 or not calls, f"{source.name}: one AWS client per module"
         for service in services:
@@ -65,18 +82,20 @@ def granted_actions(module_name: str, document_names: set[str], service: str) ->
 
 
 @pytest.mark.parametrize("entry", STATEMENTS, ids=STATEMENT_IDS)
-def test_no_policy_statement_has_a_wildcard_action(entry) -> None:  # type: ignore[no-untyped-def]
+def test_no_policy_statement_has_a_wildcard_action(entry: Statement) -> None:
     # Given a statement of a policy document
     _, _, statement = entry
     # When its actions are read
     actions = [*statement.get("actions", []), *statement.get("not_actions", [])]
     # Then each is one named action of one service, with no wildcard
     assert actions
-    assert [action for action in actions if "*" in action or not re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9]+", action)] == []
+    assert [
+        action for action in actions if "*" in action or not re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9]+", action)
+    ] == []
 
 
 @pytest.mark.parametrize("entry", STATEMENTS, ids=STATEMENT_IDS)
-def test_only_actions_without_resource_level_permissions_are_granted_on_any_resource(entry) -> None:  # type: ignore[no-untyped-def]
+def test_only_unscopable_actions_are_granted_on_any_resource(entry: Statement) -> None:
     # Given a statement of a policy document
     _, _, statement = entry
     # When its resources include "*"
@@ -84,7 +103,8 @@ def test_only_actions_without_resource_level_permissions_are_granted_on_any_reso
         # Then its actions are only those AWS cannot scope to a resource
         assert set(statement["actions"]) <= ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
     # And no statement applies to everything but something (NotResource / NotAction)
-    assert "not_resources" not in statement and "not_actions" not in statement
+    assert "not_resources" not in statement
+    assert "not_actions" not in statement
 
 
 def test_every_policy_is_written_as_a_policy_document() -> None:
@@ -100,7 +120,11 @@ def test_every_policy_is_written_as_a_policy_document() -> None:
     # When their values are read
     # Then each is the JSON of an aws_iam_policy_document, which the checks above read
     assert policies
-    assert [entry for entry in policies if not re.fullmatch(r"\$\{data\.aws_iam_policy_document\.\w+\.json\}", entry[3])] == []
+    assert [
+        entry
+        for entry in policies
+        if not re.fullmatch(r"\$\{data\.aws_iam_policy_document\.\w+\.json\}", entry[3])
+    ] == []
 
 
 def test_no_role_has_a_managed_policy_attached() -> None:

@@ -4,14 +4,14 @@ import importlib
 import re
 
 import pytest
-from infra.terraform_config import MODULES_DIR, load_module, root_module
 
 from busgps.packaging import ARCHITECTURES, zip_name
-from busgps.settings import ApiSettings, ConsumerSettings
+from busgps.settings import ApiSettings, ConsumerSettings, TableSettings
+from infra.terraform_config import MODULES_DIR, load_module, root_module
 
 LAMBDA = load_module(MODULES_DIR / "lambda")
 FUNCTIONS = {resource.name: resource.body for resource in LAMBDA.resources_of_type("aws_lambda_function")}
-SETTINGS_OF_FUNCTION = {"consumer": ConsumerSettings, "api": ApiSettings}
+SETTINGS_OF_FUNCTION: dict[str, type[TableSettings]] = {"consumer": ConsumerSettings, "api": ApiSettings}
 POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 
 
@@ -67,7 +67,10 @@ def test_the_event_source_mapping_reports_partial_failures_and_keeps_what_fails(
     # When its failure handling is read
     # Then failed records are reported one by one and exhausted batches go to the failure queue
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
-    assert mapping["destination_config"][0]["on_failure"][0]["destination_arn"] == "${var.consumer_failure_queue_arn}"
+    assert (
+        mapping["destination_config"][0]["on_failure"][0]["destination_arn"]
+        == "${var.consumer_failure_queue_arn}"
+    )
     for setting in (
         "batch_size",
         "maximum_batching_window_in_seconds",

@@ -3,11 +3,13 @@
 import re
 
 import pytest
+
 from infra.terraform_config import (
     LOCAL_REFERENCE,
     MODULE_META_ARGUMENTS,
     MODULE_REFERENCE,
     VAR_REFERENCE,
+    ModuleCall,
     TerraformModule,
     all_modules,
     load_module,
@@ -37,7 +39,7 @@ CLOSED_SET_VARIABLES = {
 
 
 @pytest.mark.parametrize("call", CALLS, ids=CALL_IDS)
-def test_every_argument_passed_to_a_module_is_one_of_its_variables(call) -> None:  # type: ignore[no-untyped-def]
+def test_every_argument_passed_to_a_module_is_one_of_its_variables(call: ModuleCall) -> None:
     # Given a module block and the module it calls
     called = load_module(call.source_dir)
     # When its arguments are compared with the module's variables
@@ -47,7 +49,7 @@ def test_every_argument_passed_to_a_module_is_one_of_its_variables(call) -> None
 
 
 @pytest.mark.parametrize("call", CALLS, ids=CALL_IDS)
-def test_every_variable_without_a_default_is_passed(call) -> None:  # type: ignore[no-untyped-def]
+def test_every_variable_without_a_default_is_passed(call: ModuleCall) -> None:
     # Given a module block and the module it calls
     called = load_module(call.source_dir)
     # When the module's required variables are listed
@@ -115,7 +117,9 @@ def test_every_variable_is_typed_and_described(module: TerraformModule) -> None:
 def test_every_output_is_described(module: TerraformModule) -> None:
     # Given a module's outputs
     # When their descriptions are read
-    undescribed = [name for name, body in module.outputs.items() if not str(body.get("description", "")).strip()]
+    undescribed = [
+        name for name, body in module.outputs.items() if not str(body.get("description", "")).strip()
+    ]
     # Then every one has one
     assert module.outputs, f"{module.name} has no outputs"
     assert undescribed == []
@@ -129,7 +133,9 @@ def test_closed_set_variables_are_validated_against_their_set(module: TerraformM
         # When its validation conditions are read
         conditions = [validation["condition"] for validation in validations]
         # Then one of them checks membership of a literal list
-        assert any(re.search(rf"contains\(\[.+\],\s*var\.{name}\)", condition) for condition in conditions), name
+        assert any(re.search(rf"contains\(\[.+\],\s*var\.{name}\)", condition) for condition in conditions), (
+            name
+        )
 
 
 @pytest.mark.parametrize("module", MODULES[1:], ids=MODULE_IDS[1:])

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 import yaml
-from infra.terraform_config import MODULES_DIR, OPENAPI_TEMPLATE, load_module, root_module
 from openapi_spec_validator import validate
 
 from busgps.local.gateway import render_openapi_template
+from infra.terraform_config import MODULES_DIR, OPENAPI_TEMPLATE, load_module, root_module
 
 API_GATEWAY = load_module(MODULES_DIR / "api_gateway")
 LAMBDA = load_module(MODULES_DIR / "lambda")
@@ -124,20 +124,27 @@ def test_kinesis_routes_use_the_role_terraform_creates(document: dict[str, Any])
     )
     granted = {action for statement in writer_policy.body["statement"] for action in statement["actions"]}
     # Then each uses the module's role, and the role grants exactly the actions they call
-    assert {integration["credentials"] for integration in kinesis} == {SAMPLE_VALUES["api_gateway_kinesis_role_arn"]}
+    assert {integration["credentials"] for integration in kinesis} == {
+        SAMPLE_VALUES["api_gateway_kinesis_role_arn"]
+    }
     assert {f"kinesis:{action}" for action in actions} == granted - {"kms:GenerateDataKey"}
 
 
 def test_root_url_outputs_name_routes_of_the_document(document: dict[str, Any]) -> None:
     # Given the root outputs that are URLs of routes
     outputs = root_module().outputs
-    route_outputs = {name: body for name, body in outputs.items() if name.endswith("_url") and "api_base_url}/" in body["value"]}
+    route_outputs = {
+        name: body
+        for name, body in outputs.items()
+        if name.endswith("_url") and "api_base_url}/" in body["value"]
+    }
     # When their paths and methods are looked up in the document
     expected_method = {name: "post" if name.startswith("post_") else "get" for name in route_outputs}
     missing = [
         name
         for name, body in route_outputs.items()
-        if expected_method[name] not in document["paths"].get("/" + body["value"].split("api_base_url}/", 1)[1], {})
+        if expected_method[name]
+        not in document["paths"].get("/" + body["value"].split("api_base_url}/", 1)[1], {})
     ]
     # Then there are POST and GET URLs, and each names an operation that exists
     assert {"post", "get"} <= set(expected_method.values())

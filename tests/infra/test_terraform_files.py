@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from infra.terraform_config import (
     MODULES_DIR,
     TERRAFORM_DIR,
@@ -14,7 +15,17 @@ from infra.terraform_config import (
     tfvars_files,
 )
 
-EXPECTED_MODULES = {"api_gateway", "cognito", "dynamodb", "kinesis", "kms", "lambda", "monitoring", "route53", "sqs"}
+EXPECTED_MODULES = {
+    "api_gateway",
+    "cognito",
+    "dynamodb",
+    "kinesis",
+    "kms",
+    "lambda",
+    "monitoring",
+    "route53",
+    "sqs",
+}
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
 TERRAFORM = shutil.which("terraform")
 
@@ -55,7 +66,12 @@ def test_every_service_has_a_module_with_the_conventional_files() -> None:
     modules = {path.name for path in MODULES_DIR.iterdir() if path.is_dir()}
     # Then there is one per service, each with main, variables, outputs, versions and a README
     assert modules == EXPECTED_MODULES
-    missing = [f"{name}/{file}" for name in modules for file in MODULE_FILES if not (MODULES_DIR / name / file).is_file()]
+    missing = [
+        f"{name}/{file}"
+        for name in modules
+        for file in MODULE_FILES
+        if not (MODULES_DIR / name / file).is_file()
+    ]
     assert missing == []
 
 
@@ -65,7 +81,9 @@ def test_state_lives_in_an_http_backend_with_a_local_override_for_planning_witho
     override = load_hcl(TERRAFORM_DIR / "backend_override.tf.example")
     # When their backends are read
     root_backends = [name for block in versions["terraform"] for item in block["backend"] for name in item]
-    override_backends = [name for block in override["terraform"] for item in block["backend"] for name in item]
+    override_backends = [
+        name for block in override["terraform"] for item in block["backend"] for name in item
+    ]
     # Then the root uses GitLab's http backend and the override replaces it with local state
     assert root_backends == ["http"]
     assert override_backends == ["local"]

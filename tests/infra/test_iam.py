@@ -37,6 +37,16 @@ STATEMENT_IDS = [
 ]
 
 
+def key_policy_documents() -> set[tuple[str, str]]:
+    """(module, document) of every policy document used as a KMS key policy."""
+    return {
+        (module.name, name)
+        for module in all_modules()
+        for key in module.resources_of_type("aws_kms_key")
+        for name in re.findall(r"data\.aws_iam_policy_document\.(\w+)\.json", key.body["policy"])
+    }
+
+
 def pascal_case(snake: str) -> str:
     return "".join(part.capitalize() for part in snake.split("_"))
 
@@ -97,11 +107,15 @@ def test_no_policy_statement_has_a_wildcard_action(entry: Statement) -> None:
 @pytest.mark.parametrize("entry", STATEMENTS, ids=STATEMENT_IDS)
 def test_only_unscopable_actions_are_granted_on_any_resource(entry: Statement) -> None:
     # Given a statement of a policy document
-    _, _, statement = entry
+    module, document, statement = entry
     # When its resources include "*"
     if "*" in statement.get("resources", []):
-        # Then its actions are only those AWS cannot scope to a resource
-        assert set(statement["actions"]) <= ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
+        if (module.name, document.name) in key_policy_documents():
+            # Then in a key policy, where "*" is the key itself, it names its principals
+            assert statement["principals"]
+        else:
+            # Then elsewhere its actions are only those AWS cannot scope to a resource
+            assert set(statement["actions"]) <= ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
     # And no statement applies to everything but something (NotResource / NotAction)
     assert "not_resources" not in statement
     assert "not_actions" not in statement

@@ -40,6 +40,17 @@ def test_a_request_over_kinesis_limits_is_answered_as_kinesis_would(
     assert reason in answer["message"]
 
 
+@pytest.mark.parametrize("data", ["vR08Ef=", "abc", "a b=", "====", "ab=c"])
+def test_data_that_is_not_base64_is_refused_as_kinesis_does(data: str) -> None:
+    # Given a record whose data is not valid base64 (which the emulator would fail on with a 500)
+    # When the integration sends it
+    status, answer = _call("PutRecord", {"StreamName": "s", "Data": data, "PartitionKey": "17"})
+    # Then it is refused as Kinesis refuses it: a 400 SerializationException
+    assert status == 400
+    assert answer["__type"] == "SerializationException"
+    assert "record 0: Data is not valid base64" in answer["message"]
+
+
 def test_only_kinesis_actions_are_supported() -> None:
     # Given an integration URI of another service, or of a path-style action
     gateway = AwsServiceIntegration("http://127.0.0.1:9")

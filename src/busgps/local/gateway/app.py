@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route as StarletteRoute
+from starlette.routing import request_response
 
 from busgps.local.gateway.authorizer import CognitoAuthorizer, Unauthorized
 from busgps.local.gateway.aws_service import AwsServiceIntegration, UnsupportedIntegration
@@ -349,5 +349,7 @@ class LocalApiGateway:
 def create_gateway_app(config: GatewayConfig) -> Starlette:
     """The local API Gateway for `config.openapi_path`, as a Starlette app (serve it with uvicorn)."""
     gateway = LocalApiGateway(config)
-    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-    return Starlette(routes=[StarletteRoute("/{path:path}", gateway.serve, methods=methods)])
+    app = Starlette()
+    # Every request, whatever its method or path, is the gateway's to answer.
+    app.router.default = request_response(gateway.serve)
+    return app

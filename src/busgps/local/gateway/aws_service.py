@@ -1,8 +1,8 @@
 """The AWS service integration (`type: aws`) for Kinesis actions, sent to the emulator.
 
 Like API Gateway, it signs the rendered mapping template as the body of the service's own JSON API
-call. The emulator is lax where Kinesis is strict, so Kinesis's request limits are applied here and
-answered the way Kinesis answers them.
+call. The emulator is lax where Kinesis is strict, so Kinesis's request limits and its base64 decoding
+are applied here, and answered the way Kinesis answers them.
 """
 
 import base64
@@ -33,33 +33,49 @@ class UnsupportedIntegration(ValueError):
     """An integration URI this local gateway cannot call."""
 
 
-def _kinesis_limit_violation(action: str, request: Any) -> str | None:
-    """Why Kinesis would refuse this request by its documented limits, if it would."""
+class _KinesisRefusal(Exception):
+    """What Kinesis answers (its error type and message) to a request it refuses before writing."""
 
-    def record_size(record: Any) -> int:
-        try:
-            data = base64.b64decode(str(record.get("Data", "")), validate=True)
-        except (binascii.Error, ValueError):
-            return 0  # Kinesis's own decoding reports it
-        return len(data) + len(str(record.get("PartitionKey", "")).encode("utf-8"))
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
 
+
+def _record_size(index: int, record: Any) -> int:
+    try:
+        data = base64.b64decode(str(record.get("Data", "")), validate=True)
+    except (binascii.Error, ValueError):
+        raise _KinesisRefusal("SerializationException", f"record {index}: Data is not valid base64") from None
+    return len(data) + len(str(record.get("PartitionKey", "")).encode("utf-8"))
+
+
+def _check_kinesis_request(action: str, request: Any) -> None:
+    """Refuse, as Kinesis would, data that is not base64 and requests beyond Kinesis's limits."""
     if not isinstance(request, dict):
-        return None
+        return
     if action == "PutRecord":
         records = [request]
     elif action == "PutRecords":
         records = request.get("Records") or []
         if len(records) > aws_limits.KINESIS_PUT_RECORDS_MAX_RECORDS:
-            return f"Records has {len(records)} entries; at most {aws_limits.KINESIS_PUT_RECORDS_MAX_RECORDS}"
+            raise _KinesisRefusal(
+                "ValidationException",
+                f"Records has {len(records)} entries; at most {aws_limits.KINESIS_PUT_RECORDS_MAX_RECORDS}",
+            )
     else:
-        return None
-    sizes = [record_size(record) for record in records if isinstance(record, dict)]
+        return
+    sizes = [_record_size(index, record) for index, record in enumerate(records) if isinstance(record, dict)]
     for index, size in enumerate(sizes):
         if size > aws_limits.KINESIS_RECORD_MAX_BYTES:
-            return f"record {index} is {size} bytes; at most {aws_limits.KINESIS_RECORD_MAX_BYTES}"
+            raise _KinesisRefusal(
+                "ValidationException",
+                f"record {index} is {size} bytes; at most {aws_limits.KINESIS_RECORD_MAX_BYTES}",
+            )
     if sum(sizes) > aws_limits.KINESIS_PUT_RECORDS_MAX_BYTES:
-        return f"the request is {sum(sizes)} bytes; at most {aws_limits.KINESIS_PUT_RECORDS_MAX_BYTES}"
-    return None
+        raise _KinesisRefusal(
+            "ValidationException",
+            f"the request is {sum(sizes)} bytes; at most {aws_limits.KINESIS_PUT_RECORDS_MAX_BYTES}",
+        )
 
 
 class AwsServiceIntegration:
@@ -85,8 +101,13 @@ class AwsServiceIntegration:
             parsed = json.loads(body)
         except json.JSONDecodeError:
             parsed = None
-        if service == "kinesis" and (violation := _kinesis_limit_violation(action, parsed)) is not None:
-            return IntegrationResult(400, json.dumps({"__type": "ValidationException", "message": violation}))
+        if service == "kinesis":
+            try:
+                _check_kinesis_request(action, parsed)
+            except _KinesisRefusal as refusal:
+                return IntegrationResult(
+                    400, json.dumps({"__type": refusal.error_type, "message": str(refusal)})
+                )
         request = AWSRequest(
             method=str(integration.get("httpMethod", "POST")),
             url=self._endpoint_url,

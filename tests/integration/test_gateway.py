@@ -338,10 +338,10 @@ def test_an_unknown_route_is_a_json_404(gateway: TestClient, method: str, path: 
     # Given a path or a method the document does not define
     # When it is requested
     response = gateway.request(method, path)
-    # Then the answer is the document's JSON for it, listing the routes
+    # Then the answer is the document's JSON for it, pointing to the routes
     assert response.status_code == 404
     assert response.json()["error"] == "no such route: check the method and the path"
-    assert "POST /post-gps" in response.json()["hint"]
+    assert "API reference" in response.json()["hint"]
 
 
 @pytest.mark.parametrize("path", ["/health", "/local/health"])
@@ -354,6 +354,23 @@ def test_health_is_the_mock_integration(gateway: TestClient, handler: RecordingH
     assert response.json()["status"] == "ok"
     assert response.headers["content-type"] == "application/json"
     assert handler.events == []
+
+
+def test_over_the_stage_throttle_is_a_json_429(moto_endpoint: str, stream_name: str, pool: Pool) -> None:
+    # Given a gateway throttled to bursts of 2 and a rate too slow to refill during the test
+    values = _values(stream_name, pool)
+    config = GatewayConfig(
+        OPENAPI_PATH, values, {}, REGION, moto_endpoint, throttling_rate_limit=0.001, throttling_burst_limit=2
+    )
+    with TestClient(create_gateway_app(config)) as gateway:
+        # When three requests come at once
+        statuses = [gateway.get("/health").status_code for _ in range(2)]
+        throttled = gateway.get("/health")
+    # Then the first two are answered and the third is the document's JSON 429 with CORS headers
+    assert statuses == [200, 200]
+    assert throttled.status_code == 429
+    assert throttled.json()["error"] == "Too Many Requests"
+    assert throttled.headers["access-control-allow-origin"] == CORS_ORIGIN
 
 
 def test_preflight_answers_the_cors_headers(gateway: TestClient) -> None:

@@ -42,6 +42,7 @@ from busgps.local.gateway.lambda_proxy import (
     read_proxy_response,
 )
 from busgps.local.gateway.responses import gateway_response
+from busgps.local.gateway.throttling import TokenBucket
 from busgps.local.gateway.validation import BodyValidator, check_parameters
 from busgps.local.gateway.vtl import Input, MappingTemplateError, render_mapping_template
 
@@ -67,6 +68,9 @@ class GatewayConfig:
     # The function's settings as Lambda would apply them (pass the environment's lambda_* settings).
     function_memory_mb: int = 128
     function_timeout_seconds: float = 30.0
+    # The stage's throttling (api_throttling_rate_limit, api_throttling_burst_limit); None: not throttled.
+    throttling_rate_limit: float | None = None
+    throttling_burst_limit: int | None = None
 
 
 class _Refused(Exception):
@@ -128,6 +132,11 @@ class LocalApiGateway:
         self._aws = AwsServiceIntegration(config.endpoint_url)
         self._api_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(10))
         self._account_id = _account_id(config.template_values)
+        self._throttle = (
+            TokenBucket(config.throttling_rate_limit, config.throttling_burst_limit or 1)
+            if config.throttling_rate_limit is not None
+            else None
+        )
 
     async def serve(self, request: Request) -> Response:
         """Answer one request as API Gateway would."""
@@ -146,6 +155,8 @@ class LocalApiGateway:
             [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
         )
         try:
+            if self._throttle is not None and not self._throttle.try_acquire():
+                raise _Refused("THROTTLED")
             body = await self._read_body(request)
             incoming = _Request(
                 path=raw_path,

@@ -414,6 +414,7 @@ def test_get_routes_call_the_function_with_a_rest_proxy_event(
     assert event["body"] is None
     context = event["requestContext"]
     assert context["requestId"] == response.headers["x-amzn-requestid"]
+    assert context["extendedRequestId"] == response.headers["x-amz-apigw-id"]
     assert context["path"] == "/local/v1/buses/bus-17/positions"
     assert context["stage"] == "local"
     assert context["accountId"] == "123456789012"

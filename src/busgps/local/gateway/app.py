@@ -344,7 +344,7 @@ class LocalApiGateway:
             raise _Refused("DEFAULT_5XX", "Internal server error", status=502) from None
         response = Response(answer.body, status_code=answer.status)
         names = {name.lower() for name, _ in answer.headers}
-        extra = [("x-amzn-RequestId", facts.request_id)]
+        extra = list(facts.response_headers().items())
         if "content-type" not in names:
             extra.append(("content-type", "application/json"))
         response.raw_headers = [

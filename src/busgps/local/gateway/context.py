@@ -39,6 +39,10 @@ class RequestFacts:
         moment = datetime.fromtimestamp(self.request_time_epoch_ms / 1000, tz=UTC)
         return moment.strftime("%d/%b/%Y:%H:%M:%S +0000")
 
+    def response_headers(self) -> dict[str, str]:
+        """The ids API Gateway puts on every answer."""
+        return {"x-amzn-RequestId": self.request_id, "x-amz-apigw-id": self.extended_request_id}
+
     def _identity(self) -> dict[str, Any]:
         return {
             "cognitoIdentityPoolId": None,

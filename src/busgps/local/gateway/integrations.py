@@ -89,7 +89,7 @@ def method_response(
         "method.request.header": request_headers,
         "context": context,
     }
-    headers = {"x-amzn-RequestId": facts.request_id}
+    headers = facts.response_headers()
     for target, expression in (selected.get("responseParameters") or {}).items():
         value = mapped_value(str(expression), sources)
         if value is not None:

@@ -143,7 +143,7 @@ def gateway_response(
         "method.request.header": request_headers,
         "context": context,
     }
-    headers = {"x-amzn-RequestId": facts.request_id, "x-amzn-ErrorType": response_type}
+    headers = {**facts.response_headers(), "x-amzn-ErrorType": response_type}
     for target, expression in (definition.get("responseParameters") or {}).items():
         name = str(target).removeprefix("gatewayresponse.header.")
         value = mapped_value(str(expression), sources)

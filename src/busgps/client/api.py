@@ -60,19 +60,20 @@ class BusGpsClient:
         """POST /post-gps in the existing clients' wire format: one Kinesis record, key = bus id."""
         body = legacy_post_body(position, self.target.required("stream_name"))
         answer = self._send("POST", self.target.post_url, json_body=body, authorized=True)
-        return self._parse(PostResult, answer)
+        return _parse(PostResult, answer, "POST", self.target.post_url)
 
     def post_batch(self, entries: Sequence[Position | Mapping[str, Any]]) -> BatchResult:
         """POST /v1/positions: up to 500 positions; the answer names the entries that failed."""
         body = batch_post_body(entries)
+        url = self.target.route("/v1/positions")
         try:
-            answer = self._send("POST", self.target.route("/v1/positions"), json_body=body, authorized=True)
+            answer = self._send("POST", url, json_body=body, authorized=True)
         except ApiError as error:
             # 503 with a batch result: the stream accepted none of the entries, and says why for each.
             if error.status_code == 503 and isinstance(error.body, dict) and "failed" in error.body:
-                return self._parse(BatchResult, error.body)
+                return _parse(BatchResult, error.body, "POST", url)
             raise
-        return self._parse(BatchResult, answer)
+        return _parse(BatchResult, answer, "POST", url)
 
     # Reader side.
 
@@ -85,18 +86,20 @@ class BusGpsClient:
 
     def latest(self, bus_id: str) -> BusPosition | None:
         """GET /v1/buses/{busId}: the latest position, or None when the bus has none (404)."""
+        url = self.target.route(f"/v1/buses/{_path_segment(bus_id)}")
         try:
-            answer = self._send("GET", self.target.route(f"/v1/buses/{_path_segment(bus_id)}"))
+            answer = self._send("GET", url)
         except ApiError as error:
             if error.status_code == 404:
                 return None
             raise
-        return self._parse(BusPosition, answer)
+        return _parse(BusPosition, answer, "GET", url)
 
     def buses(self, limit: int | None = None, cursor: str | None = None) -> BusPage:
         """GET /v1/buses: one page of the latest position of every bus with a live position."""
         params = _without_none({"limit": limit, "cursor": cursor})
-        return self._parse(BusPage, self._send("GET", self.target.route("/v1/buses"), params=params))
+        url = self.target.route("/v1/buses")
+        return _parse(BusPage, self._send("GET", url, params=params), "GET", url)
 
     def all_buses(self, page_size: int | None = None) -> Iterator[BusPosition]:
         """Every bus with a live position, following the cursor page after page."""
@@ -134,7 +137,7 @@ class BusGpsClient:
             }
         )
         url = self.target.route(f"/v1/buses/{_path_segment(bus_id)}/positions")
-        return self._parse(HistoryPage, self._send("GET", url, params=params))
+        return _parse(HistoryPage, self._send("GET", url, params=params), "GET", url)
 
     # Transport.
 
@@ -166,11 +169,12 @@ class BusGpsClient:
             raise ApiError(method, url, response.status_code, _error_message(answer), answer)
         return answer
 
-    def _parse(self, model: type[Answer], answer: Any) -> Answer:
-        try:
-            return model.model_validate(answer)
-        except ValidationError as error:
-            raise ApiError("", model.__name__, 200, f"unexpected answer: {error}", answer) from error
+
+def _parse(model: type[Answer], answer: Any, method: str, url: str) -> Answer:
+    try:
+        return model.model_validate(answer)
+    except ValidationError as error:
+        raise ApiError(method, url, 200, f"unexpected answer: {error}", answer) from error
 
 
 def legacy_post_body(position: Position, stream_name: str) -> dict[str, str]:

@@ -103,19 +103,19 @@ class RecordingHandler:
         return self.answer
 
 
-def _values(stream: str, pool: Pool) -> dict[str, str]:
+def _values(stream: str, user_pool_arn: str) -> dict[str, str]:
     return {
         "aws_region": REGION,
         "stream_name": stream,
         "api_gateway_kinesis_role_arn": "arn:aws:iam::123456789012:role/busgps-gateway-test-kinesis",
         "api_function_invoke_arn": INVOKE_ARN,
-        "user_pool_arn": pool.arn,
+        "user_pool_arn": user_pool_arn,
         "cors_allow_origin": CORS_ORIGIN,
     }
 
 
 def _gateway(endpoint: str, stream: str, pool: Pool, handler: Any) -> TestClient:
-    config = GatewayConfig(OPENAPI_PATH, _values(stream, pool), {INVOKE_ARN: handler}, REGION, endpoint)
+    config = GatewayConfig(OPENAPI_PATH, _values(stream, pool.arn), {INVOKE_ARN: handler}, REGION, endpoint)
     return TestClient(create_gateway_app(config))
 
 
@@ -358,7 +358,7 @@ def test_health_is_the_mock_integration(gateway: TestClient, handler: RecordingH
 
 def test_over_the_stage_throttle_is_a_json_429(moto_endpoint: str, stream_name: str, pool: Pool) -> None:
     # Given a gateway throttled to bursts of 2 and a rate too slow to refill during the test
-    values = _values(stream_name, pool)
+    values = _values(stream_name, pool.arn)
     config = GatewayConfig(
         OPENAPI_PATH, values, {}, REGION, moto_endpoint, throttling_rate_limit=0.001, throttling_burst_limit=2
     )
@@ -480,7 +480,7 @@ def test_the_query_function_answers_through_the_gateway_as_documented(
         )
     # Then each answers with the status and shape the document gives it
     rendered = yaml.safe_load(
-        render_openapi_template(OPENAPI_PATH.read_text(encoding="utf-8"), _values(stream_name, pool))
+        render_openapi_template(OPENAPI_PATH.read_text(encoding="utf-8"), _values(stream_name, pool.arn))
     )
     assert listed.status_code == 200
     assert listed.json() == {"buses": [], "nextCursor": None}
@@ -498,28 +498,28 @@ FUZZ_SCHEMA = schemathesis.openapi.from_dict(
     yaml.safe_load(
         render_openapi_template(
             OPENAPI_PATH.read_text(encoding="utf-8"),
-            {
-                **_values(
-                    FUZZ_STREAM,
-                    Pool("unused", "arn:aws:cognito-idp:us-east-1:123456789012:userpool/x", "", "", ""),
-                ),
-                "cors_allow_origin": CORS_ORIGIN,
-            },
+            _values(FUZZ_STREAM, "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_notused"),
         )
     )
 )
 
 
-@pytest.fixture
-def fuzzed_gateway(moto_endpoint: str, pool: Pool, resources: Resources) -> Iterator[TestClient]:
-    """The gateway in front of the real query function, writing to a stream of its own."""
+@pytest.fixture(scope="module")
+def fuzz_stream(moto_endpoint: str) -> str:
     kinesis = boto3.client("kinesis")
-    if FUZZ_STREAM not in kinesis.list_streams()["StreamNames"]:
-        kinesis.create_stream(StreamName=FUZZ_STREAM, ShardCount=1)
-        kinesis.get_waiter("stream_exists").wait(
-            StreamName=FUZZ_STREAM, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
-        )
-    with _gateway(moto_endpoint, FUZZ_STREAM, pool, api.lambda_handler) as client:
+    kinesis.create_stream(StreamName=FUZZ_STREAM, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(
+        StreamName=FUZZ_STREAM, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+    )
+    return FUZZ_STREAM
+
+
+@pytest.fixture
+def fuzzed_gateway(
+    moto_endpoint: str, fuzz_stream: str, pool: Pool, resources: Resources
+) -> Iterator[TestClient]:
+    """The gateway in front of the real query function, writing to a stream of its own."""
+    with _gateway(moto_endpoint, fuzz_stream, pool, api.lambda_handler) as client:
         yield client
 
 

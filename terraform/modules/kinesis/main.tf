@@ -6,14 +6,6 @@ resource "aws_kinesis_stream" "positions" {
   encryption_type = "KMS"
   kms_key_id      = var.kms_key_arn
 
-  shard_level_metrics = [
-    "IncomingBytes",
-    "IncomingRecords",
-    "IteratorAgeMilliseconds",
-    "ReadProvisionedThroughputExceeded",
-    "WriteProvisionedThroughputExceeded",
-  ]
-
   stream_mode_details {
     stream_mode = var.stream_mode
   }

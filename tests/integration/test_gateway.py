@@ -220,9 +220,10 @@ def test_unacceptable_tokens_get_401_and_write_nothing(
     before = len(_records(stream_name))
     # When it is posted
     response = gateway.post(route, json=body, headers=headers)
-    # Then the answer is a JSON 401 with CORS headers, and the stream is unchanged
+    # Then the answer is a JSON 401 with API Gateway's message and CORS headers, and the stream is unchanged
     assert response.status_code == 401, response.text
-    assert response.json()["error"] == "Unauthorized"
+    expected = "The incoming token has expired" if case == "expired" else "Unauthorized"
+    assert response.json()["error"] == expected
     assert response.headers["access-control-allow-origin"] == CORS_ORIGIN
     assert len(_records(stream_name)) == before
 

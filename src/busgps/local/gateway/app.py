@@ -247,7 +247,7 @@ class LocalApiGateway:
                     return self._authorizer(scheme_name, authorizer_spec).authorize(token)
                 except Unauthorized as refusal:
                     _LOG.info("401 for %s %s: %s", operation.method, operation.resource_path, refusal)
-                    raise _Refused("UNAUTHORIZED") from None
+                    raise _Refused("UNAUTHORIZED", refusal.client_message) from None
                 except (OSError, BotoCoreError, ClientError):
                     _LOG.exception("the user pool's keys or clients could not be read")
                     raise _Refused("AUTHORIZER_CONFIGURATION_ERROR") from None

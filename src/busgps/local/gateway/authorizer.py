@@ -24,7 +24,11 @@ _DATE_CLAIMS = ("exp", "iat", "auth_time")
 
 
 class Unauthorized(Exception):
-    """The request carries no acceptable token; the reason is logged, never sent to the client."""
+    """No acceptable token: the reason is logged; the client gets API Gateway's message."""
+
+    def __init__(self, reason: str, client_message: str = "Unauthorized") -> None:
+        super().__init__(reason)
+        self.client_message = client_message
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,8 @@ class CognitoAuthorizer:
                 issuer=issuer,
                 options={"require": ["exp", "iss", "token_use"], "verify_aud": False},
             )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("expired", client_message="The incoming token has expired") from None
         except jwt.PyJWTError as error:
             raise Unauthorized(f"rejected: {error}") from None
         if claims.get("token_use") != "id":

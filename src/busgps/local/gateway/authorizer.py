@@ -103,7 +103,10 @@ class CognitoAuthorizer:
         return {str(key.key_id): key for key in key_set.keys}
 
     def _fetch_clients(self, pool: UserPool) -> frozenset[str]:
-        cognito = boto3.client("cognito-idp", region_name=pool.region, endpoint_url=self._endpoint_url)
+        # A session of its own: boto3's default one is not safe to share between threads.
+        cognito = boto3.session.Session().client(
+            "cognito-idp", region_name=pool.region, endpoint_url=self._endpoint_url
+        )
         client_ids: set[str] = set()
         for page in cognito.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool.pool_id):
             client_ids.update(client["ClientId"] for client in page["UserPoolClients"])

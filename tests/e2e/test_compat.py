@@ -205,3 +205,15 @@ def test_legacy_post_with_a_garbage_token_is_refused_honestly(local_stack: dict[
     status, text = post_module.post_dict_data_to_kinesis({"longitude": "1", "latitude": "2"}, "17")
     assert status == 401
     assert "error" in json.loads(text)
+
+
+@pytest.mark.parametrize("params", [{}, {"busId": ""}])
+def test_legacy_get_without_a_bus_id_is_the_old_400(local_stack: dict[str, Any], params: dict[str, str]):
+    # Given the deployed-shape gateway in front of the query function
+    get_module = legacy_module(
+        "get_bus_coordinates_no_bus", GET_BUS_COORDINATES, {"Your GET API url": local_stack["get_url"]}
+    )
+    # When GET /get-gps comes without a busId, or with an empty one
+    response = get_module.requests.get(get_module.URL, params)
+    # Then the answer is the old system's, word for word
+    assert (response.status_code, response.json()) == (400, {"error": "Param busId is required"})

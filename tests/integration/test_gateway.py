@@ -438,16 +438,14 @@ def test_a_failing_function_is_a_json_502(
     assert response.headers["access-control-allow-origin"] == CORS_ORIGIN
 
 
-def test_a_missing_required_parameter_never_reaches_the_function(
-    gateway: TestClient, handler: RecordingHandler
-) -> None:
-    # Given GET /get-gps, whose busId the document requires
+def test_get_gps_without_bus_id_reaches_the_function(gateway: TestClient, handler: RecordingHandler) -> None:
+    # Given GET /get-gps, whose missing busId the function answers in the old system's words
     # When it is called without it
-    response = gateway.get("/get-gps")
-    # Then the gateway answers 400 naming it, and the function is not called
-    assert response.status_code == 400
-    assert response.json()["error"] == "Missing required request parameters: [busId]"
-    assert handler.events == []
+    gateway.get("/get-gps")
+    # Then the gateway passes it on to the function, with no query string
+    (event,) = handler.events
+    assert event["resource"] == "/get-gps"
+    assert event["queryStringParameters"] is None
 
 
 def test_a_missing_stream_is_an_honest_500(moto_endpoint: str, pool: Pool, handler: RecordingHandler) -> None:

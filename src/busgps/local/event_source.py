@@ -5,7 +5,7 @@ It does what Lambda documents for a Kinesis source with `ReportBatchItemFailures
   retries never holds up another);
 - the handler runs in this process, one invocation at a time: a Lambda execution environment never runs
   two invocations at once, and handlers keep per-invocation state in module globals (Powertools'
-  BatchProcessor does);
+  Logger and Metrics do);
 - a batch is invoked when it holds `batch_size` records or when the batching window has passed;
 - the handler gets the exact Kinesis event shape and a Lambda-like context;
 - `batchItemFailures` checkpoints at the lowest failed sequence number and retries from there; an

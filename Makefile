@@ -36,6 +36,16 @@ $(GITLAB_CI_LOCAL):
 		npm install --prefix .tools/gitlab-ci-local --no-audit --no-fund --loglevel=error gitlab-ci-local@4.60.0; \
 	else echo "npm not found: the gitlab-ci-local pipeline tests will be skipped"; fi
 
+# gitlab-ci-local copies the work tree with rsync before it runs a job. As root with apt-get (as on
+# CI) it is installed; elsewhere the tests that run jobs are skipped, saying so.
+.PHONY: rsync
+rsync:
+	@command -v rsync > /dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+			{ apt-get update -qq && apt-get install -y -qq rsync > /dev/null; } \
+				|| echo "rsync could not be installed: the gitlab-ci-local job runs will be skipped"; \
+		else echo "rsync not found: the gitlab-ci-local job runs will be skipped"; fi; }
+
 # checkov scans terraform/; its dependencies clash with the project's, so it has its own venv.
 CHECKOV := .tools/checkov/bin/checkov
 $(CHECKOV):
@@ -44,7 +54,7 @@ $(CHECKOV):
 
 checkov: $(CHECKOV)
 
-test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV)
+test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV) rsync
 	$(BIN)/pytest
 
 bench: install

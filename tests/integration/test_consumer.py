@@ -5,6 +5,7 @@ import time
 from typing import Any
 
 import boto3
+import pytest
 
 from busgps.handlers import api, consumer
 from support.events import LambdaContext, api_event, kinesis_event, kinesis_record
@@ -178,3 +179,34 @@ def test_large_batches_are_written_in_calls_of_at_most_25_items(resources: Resou
     # When they are processed; Then every one is stored
     assert consumer.lambda_handler(kinesis_event(*records), LambdaContext()) == {"batchItemFailures": []}
     assert len(_scan(resources.history_table_name)) == 120
+
+
+def test_each_batch_emits_its_counts_as_metrics(
+    resources: Resources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a batch with a valid, an invalid and a stale record
+    now = time.time()
+    event = kinesis_event(
+        kinesis_record("m1", {"latitude": 1, "longitude": 1}),
+        kinesis_record("m2", b"not json"),
+        kinesis_record("m3", {"latitude": 1, "longitude": 1, "timestamp": now - 7200}),
+    )
+    capsys.readouterr()
+    # When it is processed
+    consumer.lambda_handler(event, LambdaContext())
+    # Then one CloudWatch embedded-metric document carries every count
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (metric_document,) = documents
+    names = {metric["Name"] for metric in metric_document["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert names == {"received", "valid", "invalid", "stale", "written", "retried", "failed"}
+    counts = {name: metric_document[name] for name in names}
+    assert counts["received"] == [3.0]
+    assert counts["valid"] == [2.0]
+    assert counts["invalid"] == [1.0]
+    assert counts["stale"] == [1.0]
+    assert counts["written"] == [1.0]
+    assert counts["failed"] == [0.0]
+
+
+def test_an_empty_batch_is_answered_without_failing(resources: Resources) -> None:
+    assert consumer.lambda_handler(kinesis_event(), LambdaContext()) == {"batchItemFailures": []}

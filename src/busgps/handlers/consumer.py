@@ -46,6 +46,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     for name in ("received", "valid", "invalid", "stale", "written", "retried", "failed"):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=outcome.counts[name])
     logger.info("batch processed", extra={"counts": dict(outcome.counts)})
+    if not records:  # Kinesis never sends an empty batch; the batch processor would refuse one
+        return {"batchItemFailures": []}
 
     def report(record: KinesisStreamRecord) -> None:
         if record.kinesis.sequence_number in outcome.failed_sequence_numbers:

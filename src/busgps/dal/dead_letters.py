@@ -76,9 +76,7 @@ class SqsDeadLetterSink:
 
     def _send_batch(self, batch: list[tuple[Rejection, str]]) -> list[Rejection]:
         pending = {str(index): entry for index, entry in enumerate(batch)}
-        for attempt in range(self.backoff.max_attempts):
-            if attempt:
-                self.backoff.wait(attempt)
+        for _ in self.backoff.attempts():
             try:
                 response = self.client.send_message_batch(
                     QueueUrl=self.queue_url,

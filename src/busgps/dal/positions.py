@@ -54,10 +54,7 @@ class DynamoPositionStore:
         by_key = {position.key: position for position in chunk}
         pending: list[Any] = [{"PutRequest": {"Item": self.layout.to_item(position)}} for position in chunk]
         retries = 0
-        for attempt in range(self.backoff.max_attempts):
-            if attempt:
-                retries += 1
-                self.backoff.wait(attempt)
+        for retries in self.backoff.attempts():  # an attempt's number is the retries made before it
             try:
                 response = self.client.batch_write_item(RequestItems={self.history_table_name: pending})
             except ClientError as error:
@@ -75,10 +72,7 @@ class DynamoPositionStore:
 
     def write_latest(self, position: Position) -> WriteOutcome:
         retries = 0
-        for attempt in range(self.backoff.max_attempts):
-            if attempt:
-                retries += 1
-                self.backoff.wait(attempt)
+        for retries in self.backoff.attempts():  # an attempt's number is the retries made before it
             try:
                 self.client.put_item(
                     TableName=self.latest_table_name,

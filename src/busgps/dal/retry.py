@@ -2,7 +2,7 @@
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 THROTTLING_ERROR_CODES = frozenset(
@@ -23,6 +23,9 @@ class Backoff:
     cap_seconds: float = 2.0
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
-    def wait(self, retry: int) -> None:
-        """Sleep before retry number `retry` (1 for the first retry)."""
-        self.sleep(random.uniform(0, min(self.cap_seconds, self.base_seconds * 2**retry)))
+    def attempts(self) -> Iterator[int]:
+        """Attempt numbers 0, 1, ... up to the bound, sleeping before each retry."""
+        for attempt in range(self.max_attempts):
+            if attempt:
+                self.sleep(random.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt)))
+            yield attempt

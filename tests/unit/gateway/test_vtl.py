@@ -222,3 +222,20 @@ def test_kinesis_errors_map_to_honest_statuses(
     answer = json.loads(rendered)
     assert answer["kinesisError"] == error_type
     assert answer["requestId"] == context["requestId"]
+
+
+def test_every_mock_request_template_names_an_integer_status_code(api_document: ApiDocument) -> None:
+    # Given every mock integration of the document (health and the CORS preflights)
+    mocks = [
+        (method, route.resource_path, operation)
+        for route in api_document.routes
+        for method, operation in route.operations.items()
+        if operation.integration["type"] == "mock"
+    ]
+    assert mocks
+    for method, resource_path, mock in mocks:
+        for template in mock.integration["requestTemplates"].values():
+            # When its request template is rendered
+            rendered = render_mapping_template(template, Input(body=""), _facts().template_context())
+            # Then it is the JSON API Gateway reads the mock's status from, {"statusCode": <integer>}
+            assert isinstance(json.loads(rendered)["statusCode"], int), (method, resource_path, rendered)

@@ -28,6 +28,7 @@ from busgps.local.gateway.context import RequestFacts
 from busgps.local.gateway.document import ApiDocument, DocumentError, Operation
 from busgps.local.gateway.integrations import (
     IntegrationResult,
+    MockWithoutStatusCode,
     NoIntegrationResponse,
     UnsupportedMediaType,
     integration_request_headers,
@@ -213,7 +214,13 @@ class LocalApiGateway:
                 return await self._proxy(operation, incoming, path, path_parameters, facts, timeout)
             if kind in ("aws", "mock"):
                 return await self._template_integration(operation, incoming, path_parameters, facts, timeout)
-        except (MappingTemplateError, UnsupportedIntegration, NoIntegrationResponse, DocumentError):
+        except (
+            MappingTemplateError,
+            MockWithoutStatusCode,
+            UnsupportedIntegration,
+            NoIntegrationResponse,
+            DocumentError,
+        ):
             _LOG.exception("%s %s: the API document's integration cannot run", facts.http_method, path)
             raise _Refused("API_CONFIGURATION_ERROR") from None
         _LOG.error("%s %s: integration type %r is not supported locally", facts.http_method, path, kind)
@@ -281,9 +288,7 @@ class LocalApiGateway:
             query_parameters=incoming.single_query,
             headers=incoming.single_headers,
         )
-        rendered = (
-            body_text if template is None else render_mapping_template(template, template_input, context)
-        )
+        rendered = None if template is None else render_mapping_template(template, template_input, context)
         if str(integration.get("type")).lower() == "mock":
             result = mock_result(rendered)
         else:
@@ -294,7 +299,9 @@ class LocalApiGateway:
                 "context": context,
             }
             headers = integration_request_headers(integration, sources)
-            result = await self._within(timeout, self._aws.call, integration, rendered, headers)
+            # No template: the body passes through to the service as it came.
+            request_body = body_text if rendered is None else rendered
+            result = await self._within(timeout, self._aws.call, integration, request_body, headers)
         return method_response(integration, result, facts, incoming.single_headers)
 
     async def _within(

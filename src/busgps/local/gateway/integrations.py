@@ -18,6 +18,10 @@ class UnsupportedMediaType(Exception):
     """No request template for the request's content type, and the integration never passes through."""
 
 
+class MockWithoutStatusCode(Exception):
+    """A mock integration's request template names no integer statusCode (API Gateway answers 500)."""
+
+
 class NoIntegrationResponse(Exception):
     """The integration's answer matches no integration response, and there is no default."""
 
@@ -99,13 +103,20 @@ def method_response(
 
 
 def mock_result(rendered_request: str | None) -> IntegrationResult:
-    """A mock integration answers the status code its request template names (200 if none)."""
-    status = 200
-    if rendered_request and rendered_request.strip():
-        try:
-            document = json.loads(rendered_request)
-        except json.JSONDecodeError:
-            document = {}
-        if isinstance(document, dict) and str(document.get("statusCode", "")).isdigit():
-            status = int(document["statusCode"])
+    """A mock integration answers the status code its request template names.
+
+    Without a request template it takes the default integration response (200). A template that
+    names no integer statusCode is a configuration error, as API Gateway reports it.
+    """
+    if rendered_request is None:
+        return IntegrationResult(status=200, body="")
+    try:
+        document = json.loads(rendered_request)
+    except json.JSONDecodeError:
+        document = None
+    status = document.get("statusCode") if isinstance(document, dict) else None
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise MockWithoutStatusCode(
+            f"the request template gives {rendered_request!r}, not JSON with an integer statusCode"
+        )
     return IntegrationResult(status=status, body="")

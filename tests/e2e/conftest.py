@@ -38,10 +38,10 @@ class StackProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def stop(self) -> float:
-        """Send SIGTERM and wait for the exit; the seconds it took."""
+    def stop(self, signal_number: int = signal.SIGTERM) -> float:
+        """Send SIGTERM (or SIGINT, as Ctrl-C does) and wait for the exit; the seconds it took."""
         started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(signal_number)
         try:
             self.process.wait(STOP_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:

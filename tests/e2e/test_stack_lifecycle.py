@@ -2,6 +2,7 @@
 
 import json
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -109,6 +110,20 @@ def test_start_health_second_start_refused_and_clean_stop(launch_stack: Launcher
         assert seconds < STOP_SECONDS
         assert not stack_file.exists()
         assert not lock_file.exists()
+        assert not _answers(stack.details["api_url"])
+        assert not _answers(stack.details["emulator_endpoint"])
+
+
+def test_ctrl_c_stops_it_cleanly(launch_stack: Launcher, tmp_path: Path) -> None:
+    # Given a stack of its own, started and healthy
+    with launch_stack(tmp_path / "state") as stack:
+        # When it gets SIGINT, as Ctrl-C sends it
+        seconds = stack.stop(signal.SIGINT)
+        # Then it exits 0 within a few seconds, saying so, and leaves no lock, stack file or listener
+        assert stack.process.returncode == 0, stack.log()
+        assert seconds < STOP_SECONDS
+        assert "busgps local stack: stopped" in stack.log()
+        assert list(stack.state_dir.glob("stack.*")) == [stack.log_path]
         assert not _answers(stack.details["api_url"])
         assert not _answers(stack.details["emulator_endpoint"])
 

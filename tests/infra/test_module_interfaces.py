@@ -1,10 +1,13 @@
 """Module interfaces agree, as `terraform validate` would check them."""
 
+import json
 import re
+from typing import Any
 
 import pytest
 
 from infra.terraform_config import (
+    ENVIRONMENTS_DIR,
     LOCAL_REFERENCE,
     MODULE_META_ARGUMENTS,
     MODULE_REFERENCE,
@@ -13,6 +16,7 @@ from infra.terraform_config import (
     TerraformModule,
     all_modules,
     load_module,
+    load_tfvars,
     root_module,
 )
 
@@ -20,6 +24,11 @@ MODULES = all_modules()
 MODULE_IDS = [module.name for module in MODULES]
 CALLS = [call for module in MODULES for call in module.module_calls.values()]
 CALL_IDS = [f"{call.caller.name}->{call.name}" for call in CALLS]
+ROOT_CALLS = list(root_module().module_calls.values())
+# The keys every settings file sets: the one place a setting's value is written.
+SETTINGS_KEYS = frozenset(load_tfvars(ENVIRONMENTS_DIR / "local.tfvars"))
+WHOLE_VAR = re.compile(r"\$\{var\.(\w+)\}")
+README_ROW = re.compile(r"^\| `(?P<name>[\w-]+)` \| (?P<cells>.*) \|$", re.MULTILINE)
 
 # Variables whose values form a closed set must say so in a validation block.
 CLOSED_SET_VARIABLES = {
@@ -138,17 +147,50 @@ def test_closed_set_variables_are_validated_against_their_set(module: TerraformM
         )
 
 
+@pytest.mark.parametrize("call", ROOT_CALLS, ids=[call.name for call in ROOT_CALLS])
+def test_a_setting_reaches_a_module_with_no_default_of_its_own(call: ModuleCall) -> None:
+    # Given a root module block, and the arguments it passes a settings key straight through to
+    called = load_module(call.source_dir)
+    settings_arguments = [
+        argument
+        for argument, value in call.arguments.items()
+        if isinstance(value, str)
+        and (matched := WHOLE_VAR.fullmatch(value)) is not None
+        and matched[1] in SETTINGS_KEYS
+    ]
+    # When the called module's variables for them are read
+    with_defaults = [argument for argument in settings_arguments if "default" in called.variables[argument]]
+    # Then none has a default: the tfvars files are the only place the value is written, and a
+    # block that stopped passing it would fail instead of deploying a second, silent value
+    assert with_defaults == []
+
+
+def _readme_rows(section: str) -> dict[str, list[str]]:
+    """First column (the name) -> the other cells of each row of a README table."""
+    return {
+        row["name"]: [cell.strip() for cell in row["cells"].split(" | ")]
+        for row in README_ROW.finditer(section)
+    }
+
+
+def _documented_variable(body: dict[str, Any]) -> list[str]:
+    """A variable's row as the module READMEs write it: type, default, description."""
+    declared_type = str(body["type"]).removeprefix("${").removesuffix("}")
+    default = f"`{json.dumps(body['default'])}`" if "default" in body else "(required)"
+    return [f"`{declared_type}`", default, str(body["description"])]
+
+
 @pytest.mark.parametrize("module", MODULES[1:], ids=MODULE_IDS[1:])
-def test_module_readme_tables_list_exactly_its_inputs_and_outputs(module: TerraformModule) -> None:
+def test_module_readme_tables_list_its_inputs_and_outputs_as_declared(module: TerraformModule) -> None:
     # Given a module's README
     readme = (module.path / "README.md").read_text(encoding="utf-8")
     inputs_section, _, outputs_section = readme.partition("## Outputs")
-    # When the names in the first column of its Inputs and Outputs tables are read
-    documented_inputs = set(re.findall(r"^\| `([\w-]+)` \|", inputs_section, flags=re.MULTILINE))
-    documented_outputs = set(re.findall(r"^\| `([\w-]+)` \|", outputs_section, flags=re.MULTILINE))
-    # Then they are exactly the module's variables and outputs
-    assert documented_inputs == set(module.variables)
-    assert documented_outputs == set(module.outputs)
+    # When the rows of its Inputs and Outputs tables are read
+    documented_inputs = _readme_rows(inputs_section)
+    documented_outputs = _readme_rows(outputs_section)
+    # Then they are exactly the module's variables (type, default, description) and outputs
+    assert documented_inputs == {name: _documented_variable(body) for name, body in module.variables.items()}
+    assert documented_outputs == {name: [str(body["description"])] for name, body in module.outputs.items()}
 
 
 def test_route53_is_left_out_when_the_domain_is_empty() -> None:

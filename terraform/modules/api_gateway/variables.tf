@@ -41,7 +41,6 @@ variable "user_pool_arn" {
 variable "cors_allow_origin" {
   type        = string
   description = "Access-Control-Allow-Origin of the API's responses."
-  default     = "*"
 }
 
 variable "throttling_rate_limit" {
@@ -78,7 +77,6 @@ variable "logging_level" {
 variable "log_retention_days" {
   type        = number
   description = "Days the access and execution log groups keep their events."
-  default     = 30
 }
 
 variable "manage_account_cloudwatch_role" {

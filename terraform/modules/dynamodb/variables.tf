@@ -16,7 +16,6 @@ variable "ttl_field_name" {
 variable "billing_mode" {
   type        = string
   description = "PAY_PER_REQUEST (on demand) or PROVISIONED (fixed read and write capacity)."
-  default     = "PAY_PER_REQUEST"
 
   validation {
     condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.billing_mode)

@@ -16,7 +16,6 @@ variable "stream_mode" {
 variable "shard_count" {
   type        = number
   description = "Number of shards of a PROVISIONED stream (ignored when ON_DEMAND)."
-  default     = 1
 
   validation {
     condition     = var.shard_count >= 1
@@ -27,7 +26,6 @@ variable "shard_count" {
 variable "retention_hours" {
   type        = number
   description = "How long records stay readable, in hours (24 to 8760)."
-  default     = 24
 
   validation {
     condition     = var.retention_hours >= 24 && var.retention_hours <= 8760

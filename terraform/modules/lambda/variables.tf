@@ -11,7 +11,6 @@ variable "package_path" {
 variable "architecture" {
   type        = string
   description = "Instruction set of both functions: arm64 (Graviton, cheaper) or x86_64."
-  default     = "arm64"
 
   validation {
     condition     = contains(["arm64", "x86_64"], var.architecture)
@@ -22,7 +21,6 @@ variable "architecture" {
 variable "memory_mb" {
   type        = number
   description = "Memory of each function in MB (128 to 10240); CPU grows with it."
-  default     = 256
 
   validation {
     condition     = var.memory_mb >= 128 && var.memory_mb <= 10240
@@ -33,7 +31,6 @@ variable "memory_mb" {
 variable "timeout_seconds" {
   type        = number
   description = "Timeout of each function in seconds (1 to 900; API Gateway waits at most 29)."
-  default     = 30
 
   validation {
     condition     = var.timeout_seconds >= 1 && var.timeout_seconds <= 900
@@ -44,7 +41,6 @@ variable "timeout_seconds" {
 variable "log_retention_days" {
   type        = number
   description = "Days the functions' log groups keep their events."
-  default     = 30
 }
 
 variable "log_level" {
@@ -97,19 +93,16 @@ variable "history_table_arn" {
 variable "ttl_seconds" {
   type        = number
   description = "TTL_SECONDS: how long a stored position lives after its time."
-  default     = 3600
 }
 
 variable "ttl_field_name" {
   type        = string
   description = "TTL_FIELD_NAME: the tables' TTL attribute."
-  default     = "expirationTime"
 }
 
 variable "cors_allow_origin" {
   type        = string
   description = "CORS_ALLOW_ORIGIN of the API function."
-  default     = "*"
 }
 
 variable "invalid_records_queue_url" {
@@ -135,7 +128,6 @@ variable "api_execution_arn" {
 variable "batch_size" {
   type        = number
   description = "Most records per consumer invocation (1 to 10000)."
-  default     = 100
 
   validation {
     condition     = var.batch_size >= 1 && var.batch_size <= 10000
@@ -146,7 +138,6 @@ variable "batch_size" {
 variable "batching_window_seconds" {
   type        = number
   description = "Longest wait to fill a batch, in seconds (0 to 300)."
-  default     = 1
 
   validation {
     condition     = var.batching_window_seconds >= 0 && var.batching_window_seconds <= 300
@@ -157,7 +148,6 @@ variable "batching_window_seconds" {
 variable "parallelization_factor" {
   type        = number
   description = "Concurrent batches per shard (1 to 10); order per bus is kept because a bus is one partition key."
-  default     = 1
 
   validation {
     condition     = var.parallelization_factor >= 1 && var.parallelization_factor <= 10
@@ -168,7 +158,6 @@ variable "parallelization_factor" {
 variable "starting_position" {
   type        = string
   description = "Where a new event source mapping starts reading: TRIM_HORIZON (oldest) or LATEST."
-  default     = "TRIM_HORIZON"
 
   validation {
     condition     = contains(["TRIM_HORIZON", "LATEST"], var.starting_position)
@@ -179,13 +168,11 @@ variable "starting_position" {
 variable "bisect_batch_on_function_error" {
   type        = bool
   description = "Whether a failing batch is split in two and retried, to isolate a bad record."
-  default     = true
 }
 
 variable "maximum_retry_attempts" {
   type        = number
   description = "Retries of a failing batch before it goes to the failure queue (-1 = until it expires, up to 10000)."
-  default     = 3
 
   validation {
     condition     = var.maximum_retry_attempts >= -1 && var.maximum_retry_attempts <= 10000
@@ -196,7 +183,6 @@ variable "maximum_retry_attempts" {
 variable "maximum_record_age_seconds" {
   type        = number
   description = "Oldest record the consumer still processes, in seconds (-1 = no limit, or 60 to 604800)."
-  default     = 3600
 
   validation {
     condition     = var.maximum_record_age_seconds == -1 || (var.maximum_record_age_seconds >= 60 && var.maximum_record_age_seconds <= 604800)

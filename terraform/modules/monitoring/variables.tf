@@ -11,7 +11,6 @@ variable "kms_key_arn" {
 variable "alarm_email" {
   type        = string
   description = "Address subscribed to the alarm topic (it must confirm); empty for no subscription."
-  default     = ""
 }
 
 variable "consumer_function_name" {

@@ -87,13 +87,14 @@ def stack_environment() -> dict[str, str]:
 
 
 @contextmanager
-def running_stack(state_dir: Path) -> Iterator[StackProcess]:
-    """Start a stack, wait until stack.json exists and /health answers 200, and stop it afterwards."""
+def running_stack(state_dir: Path, *options: str) -> Iterator[StackProcess]:
+    """Start a stack (with more `busgps local up` options, if given), wait until stack.json exists and
+    /health answers 200, and stop it afterwards."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "stack.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            stack_command(state_dir),
+            stack_command(state_dir, *options),
             cwd=REPOSITORY,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -126,7 +127,7 @@ def _wait_until_healthy(stack: StackProcess) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def launch_stack() -> Callable[[Path], AbstractContextManager[StackProcess]]:
+def launch_stack() -> Callable[..., AbstractContextManager[StackProcess]]:
     """Start a stack of one's own (for tests that stop it); prefer the shared `local_stack`."""
     return running_stack
 

@@ -22,7 +22,8 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 BUSGPS = Path(sys.executable).with_name("busgps")
 # "Within a few seconds."
 STOP_SECONDS = 8.0
-Launcher = Callable[[Path], AbstractContextManager[Any]]
+Launcher = Callable[..., AbstractContextManager[Any]]
+LOCAL_SETTINGS = REPOSITORY / "terraform" / "environments" / "local.tfvars"
 
 
 def _answers(url: str) -> bool:
@@ -126,6 +127,27 @@ def test_ctrl_c_stops_it_cleanly(launch_stack: Launcher, tmp_path: Path) -> None
         assert list(stack.state_dir.glob("stack.*")) == [stack.log_path]
         assert not _answers(stack.details["api_url"])
         assert not _answers(stack.details["emulator_endpoint"])
+
+
+def test_the_stage_throttling_of_the_settings_answers_a_json_429(
+    launch_stack: Launcher, tmp_path: Path
+) -> None:
+    # Given a stack whose settings allow bursts of 3 requests and refill one a minute
+    settings = LOCAL_SETTINGS.read_text(encoding="utf-8")
+    settings = re.sub(r"(?m)^api_throttling_rate_limit\s*=.*$", "api_throttling_rate_limit = 0.016", settings)
+    settings = re.sub(r"(?m)^api_throttling_burst_limit\s*=.*$", "api_throttling_burst_limit = 3", settings)
+    settings_path = tmp_path / "throttled.tfvars"
+    settings_path.write_text(settings, encoding="utf-8")
+    with launch_stack(tmp_path / "state", "--settings", str(settings_path)) as stack:
+        # When more requests come than the burst allows (the start's health check took one)
+        statuses = [requests.get(stack.details["health_url"], timeout=5).status_code for _ in range(3)]
+        throttled = requests.get(stack.details["api_url"] + "/v1/buses", timeout=5)
+    # Then the burst is served, and the next request is the document's JSON 429 with its CORS header
+    assert statuses == [200, 200, 429]
+    assert throttled.status_code == 429
+    assert throttled.json()["error"] == "Too Many Requests"
+    assert "backoff" in throttled.json()["hint"]
+    assert throttled.headers["access-control-allow-origin"] == "*"
 
 
 def test_a_busy_api_port_is_refused_before_anything_starts(tmp_path: Path) -> None:

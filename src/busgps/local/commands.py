@@ -55,6 +55,13 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         default=True,
         help="print a line for each API request (default: on)",
     )
+    up.add_argument(
+        "--throttling",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="throttle requests as the stage does, by the settings' api_throttling_rate_limit and "
+        "api_throttling_burst_limit (default: on)",
+    )
     up.set_defaults(run=_up)
 
 
@@ -68,5 +75,6 @@ def _up(arguments: argparse.Namespace) -> int:
             port=arguments.port,
             emulator_port=arguments.emulator_port,
             access_log=arguments.access_log,
+            throttling=arguments.throttling,
         )
     )

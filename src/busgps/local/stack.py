@@ -65,6 +65,8 @@ class StackOptions:
     port: int
     emulator_port: int
     access_log: bool = True
+    # The stage's throttling from the settings (api_throttling_rate_limit, api_throttling_burst_limit).
+    throttling: bool = True
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,13 @@ def run_stack(options: StackOptions) -> int:
 def _start(options: StackOptions, stop: threading.Event, running: contextlib.ExitStack) -> None:
     """Start every part, registering how to stop it on `running` (which stops them in reverse)."""
     settings = _load_settings(options.settings_path)
+    if options.throttling and (
+        settings.api_throttling_rate_limit <= 0 or settings.api_throttling_burst_limit < 1
+    ):
+        raise StackError(
+            f"{options.settings_path}: api_throttling_rate_limit = 0 or api_throttling_burst_limit = 0 "
+            "would refuse every request; raise them, or pass --no-throttling"
+        )
     if not options.api_definition_path.is_file():
         raise StackError(
             f"API definition {options.api_definition_path} does not exist (pass --api-definition)"
@@ -278,6 +287,8 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
             stage=STAGE,
             function_memory_mb=settings.lambda_memory_mb,
             function_timeout_seconds=settings.lambda_timeout_seconds,
+            throttling_rate_limit=settings.api_throttling_rate_limit if options.throttling else None,
+            throttling_burst_limit=settings.api_throttling_burst_limit if options.throttling else None,
         )
     )
     server = uvicorn.Server(

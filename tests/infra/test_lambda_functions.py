@@ -61,6 +61,18 @@ def test_terraform_sets_exactly_the_variables_the_function_reads(function: str) 
     assert given == read | POWERTOOLS_VARIABLES
 
 
+# Each setting of the event source mapping, and the settings-file key it comes from.
+MAPPING_SETTINGS = {
+    "batch_size": "consumer_batch_size",
+    "maximum_batching_window_in_seconds": "consumer_batching_window_seconds",
+    "parallelization_factor": "consumer_parallelization_factor",
+    "starting_position": "consumer_starting_position",
+    "bisect_batch_on_function_error": "consumer_bisect_batch_on_function_error",
+    "maximum_retry_attempts": "consumer_maximum_retry_attempts",
+    "maximum_record_age_in_seconds": "consumer_maximum_record_age_seconds",
+}
+
+
 def test_the_event_source_mapping_reports_partial_failures_and_keeps_what_fails() -> None:
     # Given the consumer's event source mapping
     mapping = LAMBDA.resources_of_type("aws_lambda_event_source_mapping")[0].body
@@ -71,16 +83,23 @@ def test_the_event_source_mapping_reports_partial_failures_and_keeps_what_fails(
         mapping["destination_config"][0]["on_failure"][0]["destination_arn"]
         == "${var.consumer_failure_queue_arn}"
     )
-    for setting in (
-        "batch_size",
-        "maximum_batching_window_in_seconds",
-        "parallelization_factor",
-        "starting_position",
-        "bisect_batch_on_function_error",
-        "maximum_retry_attempts",
-        "maximum_record_age_in_seconds",
-    ):
-        assert str(mapping[setting]).startswith("${var."), setting
+    assert mapping["event_source_arn"] == "${var.stream_arn}"
+
+
+def test_every_setting_of_the_event_source_mapping_comes_from_its_settings_key() -> None:
+    # Given the mapping and the root module's call of the lambda module
+    mapping = LAMBDA.resources_of_type("aws_lambda_event_source_mapping")[0].body
+    arguments = root_module().module_calls["lambda"].arguments
+    # When each setting is followed from the mapping, through the module, to the root variable
+    reached = {}
+    for setting in MAPPING_SETTINGS:
+        module_variable = re.fullmatch(r"\$\{var\.(\w+)\}", str(mapping[setting]))
+        assert module_variable, setting
+        root_variable = re.fullmatch(r"\$\{var\.(\w+)\}", str(arguments[module_variable[1]]))
+        assert root_variable, setting
+        reached[setting] = root_variable[1]
+    # Then each one is its own settings key: none is fixed in code, none swapped with another
+    assert reached == MAPPING_SETTINGS
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)

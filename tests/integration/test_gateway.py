@@ -115,7 +115,7 @@ def _values(stream: str, user_pool_arn: str) -> dict[str, str]:
 
 
 def _gateway(endpoint: str, stream: str, pool: Pool, handler: Any) -> TestClient:
-    config = GatewayConfig(OPENAPI_PATH, _values(stream, pool.arn), {INVOKE_ARN: handler}, REGION, endpoint)
+    config = GatewayConfig(OPENAPI_PATH, _values(stream, pool.arn), {INVOKE_ARN: handler}, endpoint)
     return TestClient(create_gateway_app(config))
 
 
@@ -361,7 +361,7 @@ def test_over_the_stage_throttle_is_a_json_429(moto_endpoint: str, stream_name: 
     # Given a gateway throttled to bursts of 2 and a rate too slow to refill during the test
     values = _values(stream_name, pool.arn)
     config = GatewayConfig(
-        OPENAPI_PATH, values, {}, REGION, moto_endpoint, throttling_rate_limit=0.001, throttling_burst_limit=2
+        OPENAPI_PATH, values, {}, moto_endpoint, throttling_rate_limit=0.001, throttling_burst_limit=2
     )
     with TestClient(create_gateway_app(config)) as gateway:
         # When three requests come at once

@@ -23,13 +23,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from busgps.local.config import EnvironmentSettings
+from busgps.local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
     from mypy_boto3_kinesis import KinesisClient
@@ -123,29 +124,6 @@ class StreamRecord:
     partition_key: str
     data: bytes
     approximate_arrival_timestamp: float
-
-
-@dataclass
-class LocalLambdaContext:
-    """The attributes and method of Lambda's context object that handlers and Powertools use."""
-
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    timeout_seconds: float
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    identity: None = None
-    client_context: None = None
-    _deadline: float = field(default=0.0, repr=False)
-
-    def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout_seconds
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def kinesis_event(records: list[StreamRecord], config: EventSourceMappingConfig) -> dict[str, Any]:
@@ -278,7 +256,7 @@ class ShardProcessor:
         return batch.records[len(expired) :]
 
     def _invoke(self, records: list[StreamRecord]) -> InvocationOutcome:
-        context = LocalLambdaContext(
+        context = LambdaContext(
             function_name=self._config.function_name,
             invoked_function_arn=self._config.function_arn,
             memory_limit_in_mb=self._config.function_memory_mb,

@@ -282,7 +282,6 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
                 "cors_allow_origin": settings.cors_allow_origin,
             },
             lambda_handlers={arns.api_function_invoke_arn: api.lambda_handler},
-            region=settings.aws_region,
             endpoint_url=emulator.endpoint_url,
             stage=STAGE,
             function_memory_mb=settings.lambda_memory_mb,

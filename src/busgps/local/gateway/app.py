@@ -63,7 +63,6 @@ class GatewayConfig:
     openapi_path: Path
     template_values: Mapping[str, str]
     lambda_handlers: Mapping[str, LambdaHandler]  # api_function_invoke_arn -> handler
-    region: str
     endpoint_url: str  # the emulator, for Kinesis and for Cognito's JWKS and app clients
     stage: str = "local"
     # The function's settings as Lambda would apply them (pass the environment's lambda_* settings).

@@ -1,12 +1,12 @@
 """The Lambda proxy integration (`type: aws_proxy`): the REST API proxy event in, the proxy response out."""
 
 import base64
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from busgps.local.gateway.context import RequestFacts
+from busgps.local.lambda_context import LambdaContext
 
 # arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function arn>/invocations
 _FUNCTIONS_MARKER = "/functions/"
@@ -23,30 +23,6 @@ def function_arn(invoke_arn: str) -> str:
     if _FUNCTIONS_MARKER in invoke_arn:
         return invoke_arn.split(_FUNCTIONS_MARKER, 1)[1].removesuffix("/invocations")
     return invoke_arn
-
-
-@dataclass
-class LambdaContext:
-    """What the Lambda runtime passes as `context` (the attributes Powertools and handlers read)."""
-
-    function_name: str
-    invoked_function_arn: str
-    aws_request_id: str
-    memory_limit_in_mb: int
-    timeout_seconds: float
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-    identity: Any = None
-    client_context: Any = None
-    _deadline: float = field(default=0.0, repr=False)
-
-    def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout_seconds
-        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def lambda_context(invoke_arn: str, request_id: str, memory_mb: int, timeout_seconds: float) -> LambdaContext:

@@ -110,6 +110,11 @@ def _workflow_decision(
             "never",
         ),
         (
+            "default branch that is the source of an open merge request",
+            {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_OPEN_MERGE_REQUESTS": "busgps!8"},
+            "always",
+        ),
+        (
             "branch without merge request",
             {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature"},
             "never",

@@ -27,6 +27,7 @@ from typing import IO, Any
 import boto3
 import uvicorn
 
+from busgps.client.target import DEFAULT_STACK_FILE, STACK_FILE_VARIABLE
 from busgps.local.aws_limits import install_aws_limit_guard
 from busgps.local.config import EnvironmentSettings, load_environment_settings
 from busgps.local.emulator import (
@@ -41,11 +42,10 @@ from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSour
 
 logger = logging.getLogger(__name__)
 
-STACK_FILE_NAME = "stack.json"
+# The stack file is written where the client commands look for it unless BUSGPS_STACK_FILE says otherwise.
+STACK_FILE_NAME = DEFAULT_STACK_FILE.name
+DEFAULT_STATE_DIR = DEFAULT_STACK_FILE.parent
 LOCK_FILE_NAME = "stack.pid"
-DEFAULT_STATE_DIR = Path(".local")
-# Where the client commands look for the stack unless BUSGPS_STACK_FILE says otherwise.
-DEFAULT_STACK_FILE = DEFAULT_STATE_DIR / STACK_FILE_NAME
 STAGE = "local"
 GATEWAY_START_TIMEOUT_SECONDS = 30.0
 # Each part gets this long to stop; the whole stop stays within a few seconds.
@@ -371,7 +371,7 @@ def ready_message(details: Mapping[str, Any], stack_file: Path) -> str:
     """What a newcomer needs to use the stack at once, with an example to paste."""
     cli = _command_path("busgps")
     if stack_file != DEFAULT_STACK_FILE:
-        cli = f"BUSGPS_STACK_FILE={shlex.quote(str(stack_file))} {cli}"
+        cli = f"{STACK_FILE_VARIABLE}={shlex.quote(str(stack_file))} {cli}"
     position = {"busId": "17", "latitude": 52.520008, "longitude": 13.404954}
     data = base64.b64encode(json.dumps(position).encode()).decode()
     body = json.dumps({"StreamName": details["stream_name"], "Data": data, "PartitionKey": "17"})

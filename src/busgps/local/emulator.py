@@ -118,7 +118,6 @@ class LocalResources:
     history_table_name: str
     invalid_records_queue_url: str
     consumer_failure_queue_url: str
-    consumer_failure_queue_arn: str
     user_pool_id: str
     user_pool_arn: str
     app_client_id: str
@@ -145,9 +144,6 @@ def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalR
     sqs = session.client("sqs", endpoint_url=endpoint_url)
     invalid_records_queue_url = sqs.create_queue(QueueName=settings.invalid_records_queue_name)["QueueUrl"]
     failure_queue_url = sqs.create_queue(QueueName=settings.consumer_failure_queue_name)["QueueUrl"]
-    failure_queue_arn = sqs.get_queue_attributes(QueueUrl=failure_queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
     cognito = session.client("cognito-idp", endpoint_url=endpoint_url)
     pool = cognito.create_user_pool(PoolName=settings.user_pool_name)["UserPool"]
     app_client = cognito.create_user_pool_client(
@@ -170,7 +166,6 @@ def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalR
         history_table_name=settings.history_table_name,
         invalid_records_queue_url=invalid_records_queue_url,
         consumer_failure_queue_url=failure_queue_url,
-        consumer_failure_queue_arn=failure_queue_arn,
         user_pool_id=pool["Id"],
         user_pool_arn=pool["Arn"],
         app_client_id=app_client["ClientId"],

@@ -75,7 +75,6 @@ class LocalArns:
 
     consumer_function_arn: str
     consumer_role_arn: str
-    api_function_arn: str
     api_function_invoke_arn: str
     api_gateway_kinesis_role_arn: str
 
@@ -87,7 +86,6 @@ class LocalArns:
         return cls(
             consumer_function_arn=f"{lambda_arn}-consumer",
             consumer_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-consumer",
-            api_function_arn=api_function_arn,
             api_function_invoke_arn=(
                 f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{api_function_arn}/invocations"
             ),

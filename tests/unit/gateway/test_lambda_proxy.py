@@ -1,6 +1,7 @@
 """The Lambda proxy integration's contract: the event API Gateway sends and the response it accepts."""
 
 import base64
+import re
 from typing import Any
 
 import pytest
@@ -53,7 +54,38 @@ def test_the_event_has_the_rest_proxy_shape() -> None:
         {"limit": ["5", "10"]},
         b"",
     )
-    # Then it carries what API Gateway's REST proxy event carries
+    # Then it has the keys of API Gateway's REST (v1) proxy event, and their values
+    assert set(event) == {
+        "resource",
+        "path",
+        "httpMethod",
+        "headers",
+        "multiValueHeaders",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "pathParameters",
+        "stageVariables",
+        "requestContext",
+        "body",
+        "isBase64Encoded",
+    }
+    assert set(event["requestContext"]) == {
+        "accountId",
+        "apiId",
+        "domainName",
+        "domainPrefix",
+        "extendedRequestId",
+        "httpMethod",
+        "identity",
+        "path",
+        "protocol",
+        "requestId",
+        "requestTime",
+        "requestTimeEpoch",
+        "resourceId",
+        "resourcePath",
+        "stage",
+    }
     assert event["resource"] == "/v1/buses/{busId}/positions"
     assert event["path"] == "/v1/buses/b1/positions"
     assert event["httpMethod"] == "GET"
@@ -71,6 +103,8 @@ def test_the_event_has_the_rest_proxy_shape() -> None:
     assert context["identity"]["sourceIp"] == "10.0.0.7"
     assert context["identity"]["userAgent"] == "curl/8"
     assert isinstance(context["requestTimeEpoch"], int)
+    # API Gateway's CLF time, e.g. 01/Dec/2026:08:32:42 +0000
+    assert re.fullmatch(r"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000", context["requestTime"])
     assert "authorizer" not in context
 
 

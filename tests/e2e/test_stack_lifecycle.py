@@ -36,10 +36,11 @@ def test_health_answers_200_with_json(local_stack: dict[str, Any]) -> None:
     # Given the running stack
     # When its health route is asked
     response = requests.get(local_stack["health_url"], timeout=5)
-    # Then it answers 200 with a JSON body
+    # Then API Gateway's mock answers 200 with the document's JSON body, stamped with the request time
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
-    assert isinstance(response.json(), dict)
+    assert response.json()["status"] == "ok"
+    assert re.fullmatch(r"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000", response.json()["time"])
 
 
 def test_the_stack_file_names_a_working_emulator_and_its_resources(local_stack: dict[str, Any]) -> None:

@@ -16,6 +16,8 @@ import boto3
 import pytest
 import requests
 
+from .conftest import stack_command
+
 pytestmark = pytest.mark.e2e
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -149,6 +151,38 @@ def test_the_stage_throttling_of_the_settings_answers_a_json_429(
     assert throttled.json()["error"] == "Too Many Requests"
     assert "backoff" in throttled.json()["hint"]
     assert throttled.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("consumer_parallelization_factor", "2"),
+        ("dynamodb_billing_mode", '"PROVISIONED"'),
+        ("api_throttling_burst_limit", "0"),
+    ],
+)
+def test_a_setting_the_local_stack_cannot_run_is_one_clear_line(tmp_path: Path, key: str, value: str) -> None:
+    # Given settings that AWS accepts but the local stack cannot honour
+    settings = re.sub(rf"(?m)^{key}\s*=.*$", f"{key} = {value}", LOCAL_SETTINGS.read_text(encoding="utf-8"))
+    settings_path = tmp_path / "unsupported.tfvars"
+    settings_path.write_text(settings, encoding="utf-8")
+    # When a stack is started with them
+    state_dir = tmp_path / "state"
+    result = subprocess.run(
+        stack_command(state_dir, "--settings", str(settings_path)),
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # Then it fails with one line naming the file and the key, no traceback, and leaves no lock
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("busgps local up:")]
+    assert str(settings_path) in line
+    assert key in line
+    assert list(state_dir.glob("stack.*")) == []
 
 
 def test_a_busy_api_port_is_refused_before_anything_starts(tmp_path: Path) -> None:

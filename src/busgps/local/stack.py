@@ -34,6 +34,7 @@ from busgps.local.emulator import (
     DUMMY_ACCESS_KEY_ID,
     DUMMY_SECRET_ACCESS_KEY,
     LOCAL_ACCOUNT_ID,
+    EmulatorError,
     LocalResources,
     MotoServer,
     create_resources,
@@ -235,7 +236,10 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     running.callback(emulator.stop, PART_STOP_TIMEOUT_SECONDS)
     _stop_requested(stop)
 
-    resources = create_resources(settings, emulator.endpoint_url)
+    try:
+        resources = create_resources(settings, emulator.endpoint_url)
+    except EmulatorError as error:
+        raise StackError(f"{options.settings_path}: {error}") from error
     # The handlers run in this process: they read their settings from os.environ, as in Lambda.
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_SESSION_TOKEN", None)
@@ -250,14 +254,18 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
 
     from busgps.handlers import api, consumer  # after the environment is set, as Lambda imports them
 
-    mapping = KinesisEventSourceMapping(
-        EventSourceMappingConfig.from_settings(
+    try:
+        mapping_config = EventSourceMappingConfig.from_settings(
             settings,
             stream_arn=resources.stream_arn,
             function_arn=arns.consumer_function_arn,
             invoke_identity_arn=arns.consumer_role_arn,
             on_failure_queue_url=resources.consumer_failure_queue_url,
-        ),
+        )
+    except ValueError as error:
+        raise StackError(f"{options.settings_path}: {error}") from error
+    mapping = KinesisEventSourceMapping(
+        mapping_config,
         consumer.lambda_handler,
         boto3.client("kinesis"),
         boto3.client("sqs"),

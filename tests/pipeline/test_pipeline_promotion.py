@@ -176,3 +176,26 @@ def test_environment_urls_come_from_the_deploy_jobs_dotenv(pipeline: dict[str, A
         deploy = jobs(pipeline)[f"deploy:{environment}"]
         assert deploy["environment"]["url"] == "$API_URL"
         assert deploy["artifacts"]["reports"]["dotenv"] == "terraform/deploy.env"
+
+
+def test_every_job_names_what_it_needs(pipeline: dict[str, Any]) -> None:
+    # Given every job; when its needs are read
+    # Then each one lists them, so the pipeline is a DAG and no job waits for a whole stage
+    assert [name for name, job in jobs(pipeline).items() if "needs" not in job] == []
+
+
+def test_python_jobs_cache_pips_downloads_and_terraform_jobs_the_providers(pipeline: dict[str, Any]) -> None:
+    # Given where pip and terraform are told to keep their downloads
+    pip_cache = pipeline["variables"]["PIP_CACHE_DIR"].removeprefix("$CI_PROJECT_DIR/")
+    for name, job in jobs(pipeline).items():
+        commands = [*job.get("before_script", []), *job.get("script", [])]
+        # When a job installs Python packages (make) or runs terraform
+        if any(command.startswith("make ") for command in commands):
+            # Then its cache keeps pip's downloads, keyed by the file that pins them
+            assert job["cache"]["paths"] == [pip_cache], name
+            assert job["cache"]["key"]["files"] == ["pyproject.toml"], name
+        if any("ci/terraform.sh" in command for command in commands):
+            # Then its cache keeps the providers, keyed by the lock file
+            plugin_cache = job["variables"]["TF_PLUGIN_CACHE_DIR"].removeprefix("$CI_PROJECT_DIR/")
+            assert job["cache"]["paths"] == [plugin_cache], name
+            assert job["cache"]["key"]["files"] == ["terraform/.terraform.lock.hcl"], name

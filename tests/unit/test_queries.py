@@ -31,8 +31,9 @@ def test_bus_id_rules() -> None:
     assert bus_id_param("Line-4_a.b:c") == "Line-4_a.b:c"
     with pytest.raises(InvalidParameter, match="Param busId is required"):
         bus_id_param(None)
-    with pytest.raises(InvalidParameter, match="Param busId must be"):
-        bus_id_param("x" * 65)
+    for bad in ("x" * 65, "17\n", "bus 17"):
+        with pytest.raises(InvalidParameter, match="Param busId must be"):
+            bus_id_param(bad)
 
 
 def test_iso_times_are_utc_with_milliseconds() -> None:

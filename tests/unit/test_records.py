@@ -103,6 +103,7 @@ def test_bus_id_in_data_must_match_the_partition_key() -> None:
         ({"latitude": 0, "longitude": 0, "timestamp": "tomorrow"}, None, "17", "timestamp"),
         ({"latitude": 0, "longitude": 0, "timestamp": -1}, None, "17", "timestamp"),
         ({"latitude": 0, "longitude": 0}, None, "bus 17", "partition key is not a bus id"),
+        ({"latitude": 0, "longitude": 0}, None, "17\n", "partition key is not a bus id"),
         ({"latitude": 0, "longitude": 0, "busId": "x" * 65}, None, "x" * 65, "busId"),
     ],
 )

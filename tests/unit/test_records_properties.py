@@ -3,6 +3,7 @@
 import base64
 import json
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from busgps.logic.records import MAX_FUTURE_SKEW_MS, parse_record
-from busgps.models.position import KinesisRecord, Position, Rejection
+from busgps.models.position import BUS_ID_PATTERN, KinesisRecord, Position, Rejection
 
 NOW_MS = 1_764_590_400_000
 
@@ -79,13 +80,16 @@ def _valid(position: Position, partition_key: str) -> bool:
         and (position.accuracy is None or position.accuracy >= 0)
         and position.time_ms <= NOW_MS + MAX_FUTURE_SKEW_MS
         and position.bus_id == partition_key
-        and 1 <= len(position.bus_id) <= 64
+        and re.fullmatch(BUS_ID_PATTERN, position.bus_id) is not None
         and not math.isnan(float(position.latitude))
     )
 
 
 @settings(max_examples=400, deadline=None)
-@given(data=data, partition_key=st.one_of(st.sampled_from(["17", "bus-1", "a:b.c_d"]), st.text(max_size=70)))
+@given(
+    data=data,
+    partition_key=st.one_of(st.sampled_from(["17", "bus-1", "a:b.c_d", "17\n"]), st.text(max_size=70)),
+)
 def test_every_record_parses_or_is_rejected_with_a_reason(data: str, partition_key: str) -> None:
     # Given any data and partition key
     record = KinesisRecord("shardId-000000000000", "1", partition_key, data, NOW_MS - 1000)

@@ -21,7 +21,7 @@ _BUS_ID_RULE = "1-64 characters of letters, digits, '-', '_', '.' or ':'"
 def bus_id_param(value: str | None, *, name: str = "busId") -> str:
     if value is None or value == "":
         raise InvalidParameter(name, f"Param {name} is required")
-    if not _BUS_ID.match(value):
+    if not _BUS_ID.fullmatch(value):
         raise InvalidParameter(name, f"Param {name} must be {_BUS_ID_RULE}")
     return value
 
@@ -79,7 +79,7 @@ def list_buses(
     after_bus_id = None
     if cursor is not None:
         after_bus_id = decode_cursor(cursor).get("after")
-        if not isinstance(after_bus_id, str) or not _BUS_ID.match(after_bus_id):
+        if not isinstance(after_bus_id, str) or not _BUS_ID.fullmatch(after_bus_id):
             raise InvalidParameter("cursor", "Param cursor is not a cursor of GET /v1/buses")
     page = reader.list_latest(limit_param(limit), after_bus_id, now_s)
     next_cursor = encode_cursor({"after": page.positions[-1].bus_id}) if page.has_more else None

@@ -67,7 +67,7 @@ def _position(record: KinesisRecord, now_ms: int) -> Position:
     except ValidationError as error:
         raise _Reject(_describe(error)) from None
     if device.bus_id is None:
-        if not _BUS_ID.match(record.partition_key):
+        if not _BUS_ID.fullmatch(record.partition_key):
             raise _Reject(
                 "partition key is not a bus id (1-64 of letters, digits, -, _, ., :) and data has no busId"
             )

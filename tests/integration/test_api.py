@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from busgps.dal.clients import dynamodb_client
 from busgps.handlers import api, consumer
@@ -186,3 +187,22 @@ def test_an_unknown_route_is_a_json_404(resources: Resources) -> None:
     status, _, body = _get("/v2/nothing")
     assert status == 404
     assert "error" in body
+
+
+def test_a_store_that_fails_is_a_json_503_to_retry(resources: Resources) -> None:
+    # Given DynamoDB throttles every call of the query function
+    def throttle(model: Any, **_: Any) -> Any:
+        response = AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", 400, {}, None)  # type: ignore[arg-type]
+        return response, {"Error": {"Code": "ThrottlingException", "Message": "injected"}}
+
+    events = dynamodb_client().meta.events
+    events.register("before-call.dynamodb", throttle)
+    try:
+        # When a rider asks for a bus
+        status, headers, body = _get("/v1/buses/7", "/v1/buses/{busId}")
+    finally:
+        events.unregister("before-call.dynamodb", throttle)
+    # Then the answer is a JSON 503 that says to try again, not an opaque 502
+    assert status == 503
+    assert headers["Retry-After"] == "1"
+    assert "try again" in body["error"]

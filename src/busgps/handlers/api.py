@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from busgps.dal.factory import position_store
 from busgps.logic import queries
@@ -53,6 +54,13 @@ def resolver() -> APIGatewayRestResolver:
     @app.exception_handler(NotFound)  # type: ignore[untyped-decorator]
     def not_found(error: NotFound) -> Response[str]:
         return _error(404, str(error))
+
+    @app.exception_handler([BotoCoreError, ClientError])  # type: ignore[untyped-decorator]
+    def storage_unavailable(error: Exception) -> Response[str]:
+        logger.exception("storage unavailable")
+        response = _error(503, "The position store is unavailable for a moment: try again shortly")
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.not_found
     def no_route(_: Exception) -> Response[str]:

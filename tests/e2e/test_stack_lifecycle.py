@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -91,6 +92,7 @@ def test_start_health_second_start_refused_and_clean_stop(launch_stack: Launcher
             "password",
             "user_pool_id",
             "app_client_id",
+            "region",
             "emulator_endpoint",
         ):
             assert str(stack.details[value]) in printed
@@ -116,6 +118,38 @@ def test_start_health_second_start_refused_and_clean_stop(launch_stack: Launcher
         assert not lock_file.exists()
         assert not _answers(stack.details["api_url"])
         assert not _answers(stack.details["emulator_endpoint"])
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed: the printed example uses it")
+def test_the_printed_example_works_when_pasted(launch_stack: Launcher, tmp_path: Path) -> None:
+    # Given a stack of its own, and the example it printed, up to the simulation (which runs 30 s)
+    with launch_stack(tmp_path / "state") as stack:
+        example = stack.log().split("Try it:\n", 1)[1].split("\n\n", 1)[0]
+        pasted = "\n".join(line for line in example.splitlines() if " simulate " not in line)
+        # When it is pasted into a shell at the repository root
+        result = subprocess.run(
+            ["bash", "-e", "-c", pasted],
+            cwd=REPOSITORY,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    # Then the token is fetched, the position is accepted and the GET answers JSON
+    assert result.returncode == 0, result.stderr
+    posted, read = _json_documents(result.stdout)
+    assert posted["message"] == "Success", result.stdout
+    assert isinstance(read, dict)
+
+
+def _json_documents(text: str) -> list[Any]:
+    """The JSON documents printed one after another (curl adds no newline after a body)."""
+    decoder, documents, offset = json.JSONDecoder(), [], 0
+    while text[offset:].strip():
+        offset += len(text[offset:]) - len(text[offset:].lstrip())
+        document, offset = decoder.raw_decode(text, offset)
+        documents.append(document)
+    return documents
 
 
 def test_ctrl_c_stops_it_cleanly(launch_stack: Launcher, tmp_path: Path) -> None:

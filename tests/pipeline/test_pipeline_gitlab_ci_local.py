@@ -57,18 +57,28 @@ def test_each_pipeline_lists_its_expected_jobs(gitlab_ci_local: GitLabCiLocal, p
     assert {name: when[name] for name in EXPECTED_WHEN[pipeline]} == EXPECTED_WHEN[pipeline]
 
 
+def _readme_job_table(repo_root: Path, pipeline: str) -> list[str]:
+    """The job table the README shows for a kind of pipeline, under its "<kind> pipeline" line."""
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    listing = readme[readme.index("The jobs of each pipeline, as `gitlab-ci-local --list` prints them") :]
+    listing = listing[listing.index("```text\n") + len("```text\n") : listing.index("```\n")]
+    section = listing[listing.index(f"{pipeline} pipeline\n") :].split("\n\n", 1)[0]
+    return [line.rstrip() for line in section.splitlines()[1:]]
+
+
 @pytest.mark.parametrize("pipeline", list(PIPELINES))
-def test_the_table_gitlab_ci_local_prints_names_every_job(
-    gitlab_ci_local: GitLabCiLocal, pipeline: str
+def test_the_table_gitlab_ci_local_prints_names_every_job_as_the_readme_shows(
+    gitlab_ci_local: GitLabCiLocal, repo_root: Path, pipeline: str
 ) -> None:
     # Given a kind of pipeline; when gitlab-ci-local prints its job table
     result = gitlab_ci_local("--list", variables=PIPELINES[pipeline])
 
-    # Then the table has one row per expected job (the listing that the README shows)
+    # Then the table has one row per expected job, and it is the table the README shows
     assert result.returncode == 0, result.stderr
-    table = result.stdout[result.stdout.index("name ") :].splitlines()
+    table = [line.rstrip() for line in result.stdout[result.stdout.index("name ") :].splitlines()]
     rows = [line.split()[0] for line in table[1:] if line.strip()]
     assert sorted(rows) == sorted(EXPECTED_JOBS[pipeline])
+    assert [line for line in table if line] == _readme_job_table(repo_root, pipeline)
     print(f"{pipeline} pipeline:\n" + "\n".join(table))
 
 

@@ -177,6 +177,16 @@ def test_the_api_function_cannot_write() -> None:
     assert writes == set()
 
 
+def test_the_consumer_cannot_read_the_tables() -> None:
+    # Given the consumer's DynamoDB permissions
+    granted = granted_actions("lambda", {"consumer"}, "dynamodb")
+    # When read actions are looked for
+    reads = {action for action in granted if re.search(r"Get|Query|Scan", action)}
+    # Then there are none: it only stores positions, and riders' reads are the API function's
+    assert granted
+    assert reads == set()
+
+
 def test_data_layer_path_exists() -> None:
     # Given the data layer directory this check reads
     # When it is listed

@@ -1,4 +1,5 @@
-# A whole plan of an environment against a mocked AWS provider: no account, no credentials.
+# A whole plan of an environment against a mocked AWS provider (Terraform 1.7+): no account, no
+# credentials.
 #   make package && cd terraform && terraform init -backend=false \
 #     && terraform test -var-file=environments/sandbox.tfvars
 # It evaluates every expression, validation and module wiring that `terraform plan` would.

@@ -168,6 +168,19 @@ def test_apply_applies_exactly_the_saved_plan_and_exports_the_outputs(project: P
     assert set(exported) == {"api_base_url", "user_pool_id"}
 
 
+def test_destroy_removes_the_sandbox_with_its_own_settings_and_state(project: Path) -> None:
+    # Given the sandbox; when its stop job's step runs
+    result = _run(project, "destroy", TF_ENVIRONMENT="sandbox")
+
+    # Then terraform destroyed it unattended, with the sandbox's settings, in the sandbox's state
+    assert result.returncode == 0, result.stderr
+    destroys = [call for call in _calls(project) if call[0].startswith("destroy ")]
+    assert [call[0] for call in destroys] == [
+        "destroy -input=false -lock-timeout=5m -auto-approve -var-file=environments/sandbox.tfvars"
+    ]
+    assert destroys[0][1] == "https://gitlab.example.com/api/v4/projects/42/terraform/state/sandbox"
+
+
 def test_an_unknown_environment_is_refused(project: Path) -> None:
     # Given an environment that is not one of the three; when planned; then it is refused
     result = _run(project, "plan", TF_ENVIRONMENT="local")

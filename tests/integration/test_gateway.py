@@ -21,6 +21,7 @@ from moto.utilities.utils import load_resource
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 from starlette.testclient import TestClient
 
+from busgps import settings as busgps_settings
 from busgps.handlers import api
 from busgps.local.gateway import GatewayConfig, create_gateway_app, render_openapi_template
 from support.resources import Resources
@@ -489,6 +490,39 @@ def test_the_query_function_answers_through_the_gateway_as_documented(
     assert legacy.status_code == 200
     _assert_documented(rendered, "LegacyBusPosition", legacy.json())
     assert legacy.headers["access-control-allow-origin"] == "*"
+
+
+def test_a_failing_store_is_the_documented_json_503(
+    moto_endpoint: str, stream_name: str, pool: Pool, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the real query function whose tables do not exist (the store fails on every read)
+    monkeypatch.setenv("DYNAMODB_TABLE_NAME", f"missing-{uuid.uuid4().hex[:6]}")
+    monkeypatch.setenv("HISTORY_TABLE_NAME", f"missing-{uuid.uuid4().hex[:6]}")
+    # (the `resources` fixture clears these caches again when the test ends)
+    busgps_settings.api_settings.cache_clear()
+    api.resolver.cache_clear()
+    # When each GET route is called through the gateway
+    with _gateway(moto_endpoint, stream_name, pool, api.lambda_handler) as gateway:
+        answers = {
+            path: gateway.get(path)
+            for path in ("/get-gps?busId=17", "/v1/buses", "/v1/buses/17", "/v1/buses/17/positions")
+        }
+    # Then each is a JSON 503 with Retry-After, a status and headers its operation documents
+    rendered = yaml.safe_load(
+        render_openapi_template(OPENAPI_PATH.read_text(encoding="utf-8"), _values(stream_name, pool.arn))
+    )
+    for path, response in answers.items():
+        assert response.status_code == 503, (path, response.text)
+        assert response.headers["retry-after"].isdigit()
+        _assert_documented(rendered, "Error", response.json())
+        resource = {
+            "/get-gps?busId=17": "/get-gps",
+            "/v1/buses": "/v1/buses",
+            "/v1/buses/17": "/v1/buses/{busId}",
+            "/v1/buses/17/positions": "/v1/buses/{busId}/positions",
+        }[path]
+        documented = rendered["paths"][resource]["get"]["responses"]["503"]["$ref"].rsplit("/", 1)[-1]
+        assert "Retry-After" in rendered["components"]["responses"][documented]["headers"]
 
 
 # The document as generated requests see it: the stream name is the only value they depend on.

@@ -11,6 +11,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from busgps.models.problems import describe
+
 
 class SettingsError(RuntimeError):
     """An environment variable is missing or invalid."""
@@ -45,10 +47,7 @@ def load_settings(model: type[SettingsModel], environ: Mapping[str, str]) -> Set
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}" for issue in error.errors()
-        )
-        raise SettingsError(f"invalid environment variables: {problems}") from error
+        raise SettingsError(f"invalid environment variables: {describe(error)}") from error
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,8 @@ import hcl2
 from hcl2.utils import SerializationOptions
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from busgps.models.problems import describe
+
 DEFAULT_SETTINGS_PATH = Path("terraform") / "environments" / "local.tfvars"
 
 
@@ -88,7 +90,4 @@ def load_environment_settings(path: Path = DEFAULT_SETTINGS_PATH) -> Environment
     try:
         return EnvironmentSettings.model_validate(values)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}" for issue in error.errors()
-        )
-        raise SettingsFileError(f"invalid settings in {path}: {problems}") from error
+        raise SettingsFileError(f"invalid settings in {path}: {describe(error)}") from error

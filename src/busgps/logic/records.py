@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from busgps.logic.times import InvalidTime, parse_time_ms
 from busgps.models.device import DevicePosition
 from busgps.models.position import BUS_ID_PATTERN, KinesisRecord, Position, Rejection
+from busgps.models.problems import describe
 
 # A device clock further ahead than this would freeze its bus's latest position.
 MAX_FUTURE_SKEW_MS = 5 * 60 * 1000
@@ -30,13 +31,6 @@ def _storable(value: Decimal) -> Decimal:
 
 def _optional(value: Decimal | None) -> Decimal | None:
     return None if value is None else _storable(value)
-
-
-def _describe(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in issue['loc']) or 'data'}: {issue['msg']}"
-        for issue in error.errors()
-    )
 
 
 def _payload(record: KinesisRecord) -> Any:
@@ -65,7 +59,7 @@ def _position(record: KinesisRecord, now_ms: int) -> Position:
     try:
         device = DevicePosition.model_validate(payload)
     except ValidationError as error:
-        raise _Reject(_describe(error)) from None
+        raise _Reject(describe(error, whole="data")) from None
     if device.bus_id is None:
         if not _BUS_ID.fullmatch(record.partition_key):
             raise _Reject(

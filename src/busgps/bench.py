@@ -35,11 +35,11 @@ from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
 from busgps.client.auth import CognitoTokenSource, cognito_client
 from busgps.client.models import Position
 from busgps.client.target import StackTarget
+from busgps.local.launcher import StackNotReady, wait_until_healthy
 
 if TYPE_CHECKING:
     from mypy_boto3_kinesis import KinesisClient
 
-STACK_START_TIMEOUT_SECONDS = 90.0
 STACK_STOP_TIMEOUT_SECONDS = 15.0
 FRESHNESS_POLL_SECONDS = 0.05
 FRESHNESS_GIVE_UP_SECONDS = 15.0
@@ -147,25 +147,13 @@ def local_stack(repository: Path) -> Iterator[dict[str, Any]]:
         with log_path.open("w", encoding="utf-8") as log:
             process = subprocess.Popen(command, cwd=repository, stdout=log, stderr=subprocess.STDOUT)
         try:
-            yield _wait_for_stack(process, state_dir / "stack.json", log_path)
+            try:
+                details = wait_until_healthy(process, state_dir, log_path)
+            except StackNotReady as error:
+                raise BenchError(str(error)) from None
+            yield details
         finally:
             _stop(process)
-
-
-def _wait_for_stack(process: subprocess.Popen[bytes], stack_file: Path, log_path: Path) -> dict[str, Any]:
-    deadline = time.monotonic() + STACK_START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"the local stack exited with {process.returncode}:\n{log_path.read_text()}")
-        if stack_file.exists():
-            details: dict[str, Any] = json.loads(stack_file.read_text(encoding="utf-8"))
-            try:
-                if requests.get(details["health_url"], timeout=2).status_code == 200:
-                    return details
-            except requests.RequestException:
-                pass
-        time.sleep(0.2)
-    raise BenchError(f"the local stack was not healthy within {STACK_START_TIMEOUT_SECONDS:.0f}s")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

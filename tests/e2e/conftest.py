@@ -4,7 +4,6 @@ The stack runs on free ports with its lock and stack.json in a temporary state d
 never meets a stack a developer is running from the same checkout.
 """
 
-import json
 import os
 import signal
 import subprocess
@@ -17,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+
+from busgps.local.launcher import wait_until_healthy
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 BUSGPS = Path(sys.executable).with_name("busgps")
-START_TIMEOUT_SECONDS = 90.0
 # Ctrl-C or SIGTERM stops the stack "within a few seconds".
 STOP_TIMEOUT_SECONDS = 8.0
 
@@ -102,28 +101,11 @@ def running_stack(state_dir: Path, *options: str) -> Iterator[StackProcess]:
         )
     stack = StackProcess(process, state_dir, log_path, {})
     try:
-        stack.details = _wait_until_healthy(stack)
+        stack.details = wait_until_healthy(stack.process, stack.state_dir, stack.log_path)
         yield stack
     finally:
         if process.poll() is None:
             stack.stop()
-
-
-def _wait_until_healthy(stack: StackProcess) -> dict[str, Any]:
-    stack_file = stack.state_dir / "stack.json"
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if stack.process.poll() is not None:
-            raise AssertionError(f"the stack exited with {stack.process.returncode}:\n{stack.log()}")
-        if stack_file.exists():
-            details: dict[str, Any] = json.loads(stack_file.read_text(encoding="utf-8"))
-            try:
-                if requests.get(details["health_url"], timeout=2).status_code == 200:
-                    return details
-            except requests.RequestException:
-                pass
-        time.sleep(0.1)
-    raise AssertionError(f"the stack was not healthy within {START_TIMEOUT_SECONDS}s:\n{stack.log()}")
 
 
 @pytest.fixture(scope="session")

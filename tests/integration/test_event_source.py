@@ -1,6 +1,7 @@
 """The local event source mapping against a Kinesis stream and an SQS queue on the emulator."""
 
 import json
+import os
 import threading
 import time
 import uuid
@@ -13,6 +14,7 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamModel
 
 from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSourceMapping
+from support import invocation_log
 
 pytestmark = pytest.mark.integration
 
@@ -366,7 +368,7 @@ def test_a_retrying_shard_does_not_hold_up_the_other_and_stop_is_prompt(
         put(stream[0], "flowing", hash_key=SECOND_SHARD_HASH_KEY)
 
         # Then it is delivered while the first shard keeps retrying
-        wait_until(lambda: b"flowing" in handler.all_data())
+        wait_until(lambda: b"flowing" in handler.all_data(), timeout=30)
         assert handler.all_data().count(b"stuck") >= 1
         flowing = next(index for index, batch in enumerate(handler.batches) if b"flowing" in batch)
         assert handler.events[flowing]["Records"][0]["eventID"].startswith("shardId-000000000001:")
@@ -374,4 +376,30 @@ def test_a_retrying_shard_does_not_hold_up_the_other_and_stop_is_prompt(
         # And stopping the mapping takes well under the few seconds a clean shutdown has
         started = time.monotonic()
         esm.stop(timeout_seconds=5)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 3
+
+
+def test_shards_run_in_parallel_in_execution_environments_of_their_own(
+    config: EventSourceMappingConfig,
+    stream: tuple[str, str],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a consumer named by its path, which takes a second per batch and notes where it ran
+    log = tmp_path / "invocations.jsonl"
+    monkeypatch.setenv(invocation_log.LOG_VARIABLE, str(log))
+    put(stream[0], "first", hash_key=FIRST_SHARD_HASH_KEY)
+    put(stream[0], "second", hash_key=SECOND_SHARD_HASH_KEY)
+    esm = KinesisEventSourceMapping(
+        config, "support.invocation_log.lambda_handler", boto3.client("kinesis"), boto3.client("sqs")
+    )
+    # When the mapping runs both shards
+    with esm:
+        wait_until(lambda: log.exists() and len(log.read_text().splitlines()) == 2, timeout=60)
+    notes = [json.loads(line) for line in log.read_text().splitlines()]
+    # Then each shard ran in a process of its own, not this one, and the two invocations overlapped
+    assert {note["shard"] for note in notes} == {"shardId-000000000000", "shardId-000000000001"}
+    assert len({note["pid"] for note in notes} | {os.getpid()}) == 3
+    first, second = sorted(notes, key=lambda note: note["started"])
+    assert second["started"] < first["ended"]
+    assert all(0 < note["remaining_ms"] <= 30_000 for note in notes)

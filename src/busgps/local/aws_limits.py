@@ -110,3 +110,10 @@ def install_aws_limit_guard(session: boto3.Session) -> None:
     events.register("before-parameter-build.kinesis.PutRecord", on_put_record)
     events.register("before-parameter-build.kinesis.PutRecords", on_put_records)
     events.register("before-parameter-build.sqs.SendMessageBatch", on_send_batch)
+
+
+def guard_default_session() -> None:
+    """Make boto3's default session a guarded one: the handlers' clients come from it."""
+    session = boto3.Session()
+    install_aws_limit_guard(session)
+    boto3.DEFAULT_SESSION = session

@@ -3,9 +3,10 @@
 It does what Lambda documents for a Kinesis source with `ReportBatchItemFailures`:
 - one poller per shard; batches of a shard are processed in order, shards in parallel (a shard that
   retries never holds up another);
-- the handler runs in this process, one invocation at a time: a Lambda execution environment never runs
-  two invocations at once, and handlers keep per-invocation state in module globals (Powertools'
-  Logger and Metrics do);
+- named by its dotted path, the handler runs in one execution environment per shard (a process of its
+  own, see `execution_environment`), so shards are invoked in parallel and share no module globals;
+  given as a callable (as tests do), it runs in this process, one invocation at a time, as in a single
+  execution environment;
 - a batch is invoked when it holds `batch_size` records or when the batching window has passed;
 - the handler gets the exact Kinesis event shape and a Lambda-like context;
 - `batchItemFailures` checkpoints at the lowest failed sequence number and retries from there; an
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from busgps.local.config import EnvironmentSettings
+from busgps.local.execution_environment import ExecutionEnvironment
 from busgps.local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
@@ -453,11 +455,12 @@ class KinesisEventSourceMapping:
     def __init__(
         self,
         config: EventSourceMappingConfig,
-        handler: Handler,
+        handler: Handler | str,
         kinesis: "KinesisClient",
         sqs: "SQSClient",
         clock: Clock = time.time,
     ) -> None:
+        """`handler`: a dotted path (an execution environment per shard) or a callable (this process)."""
         self._config = config
         self._handler = handler
         self._kinesis = kinesis
@@ -466,12 +469,21 @@ class KinesisEventSourceMapping:
         self._stop = threading.Event()
         self._invocation_lock = threading.Lock()
         self._pollers: list[ShardPoller] = []
+        self._environments: list[ExecutionEnvironment] = []
+
+    def _handler_for_shard(self) -> tuple[Handler, threading.Lock]:
+        if isinstance(self._handler, str):
+            environment = ExecutionEnvironment(self._handler)
+            self._environments.append(environment)
+            return environment, threading.Lock()
+        return self._handler, self._invocation_lock
 
     def start(self) -> None:
         shard_ids = [shard["ShardId"] for shard in self._list_shards()]
         for shard_id in shard_ids:
+            handler, invocation_lock = self._handler_for_shard()
             processor = ShardProcessor(
-                self._config, self._handler, self._sqs, self._stop, self._invocation_lock, self._clock
+                self._config, handler, self._sqs, self._stop, invocation_lock, self._clock
             )
             poller = ShardPoller(self._config, shard_id, self._kinesis, processor, self._stop)
             poller.start()
@@ -487,6 +499,8 @@ class KinesisEventSourceMapping:
         stuck = [poller.name for poller in self._pollers if poller.is_alive()]
         if stuck:
             logger.warning("pollers still busy after %ss: %s", timeout_seconds, ", ".join(stuck))
+        for environment in self._environments:
+            environment.close()
 
     def __enter__(self) -> "KinesisEventSourceMapping":
         self.start()

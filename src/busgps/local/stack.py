@@ -28,7 +28,7 @@ import boto3
 import uvicorn
 
 from busgps.client.target import DEFAULT_STACK_FILE, STACK_FILE_VARIABLE
-from busgps.local.aws_limits import install_aws_limit_guard
+from busgps.local.aws_limits import guard_default_session
 from busgps.local.config import EnvironmentSettings, load_environment_settings
 from busgps.local.emulator import (
     DUMMY_ACCESS_KEY_ID,
@@ -48,6 +48,8 @@ STACK_FILE_NAME = DEFAULT_STACK_FILE.name
 DEFAULT_STATE_DIR = DEFAULT_STACK_FILE.parent
 LOCK_FILE_NAME = "stack.pid"
 STAGE = "local"
+# Run as Lambda runs it: in execution environments of its own, one per shard.
+CONSUMER_HANDLER = "busgps.handlers.consumer.lambda_handler"
 GATEWAY_START_TIMEOUT_SECONDS = 30.0
 # Each part gets this long to stop; the whole stop stays within a few seconds.
 PART_STOP_TIMEOUT_SECONDS = 2.0
@@ -247,12 +249,10 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "busgps")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "busgps")
     # The handlers' clients come from boto3's default session: hold it to AWS's limits, as in tests.
-    session = boto3.Session()
-    install_aws_limit_guard(session)
-    boto3.DEFAULT_SESSION = session
+    guard_default_session()
     arns = LocalArns.for_settings(settings)
 
-    from busgps.handlers import api, consumer  # after the environment is set, as Lambda imports them
+    from busgps.handlers import api  # after the environment is set, as Lambda imports it
 
     try:
         mapping_config = EventSourceMappingConfig.from_settings(
@@ -266,7 +266,7 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
         raise StackError(f"{options.settings_path}: {error}") from error
     mapping = KinesisEventSourceMapping(
         mapping_config,
-        consumer.lambda_handler,
+        CONSUMER_HANDLER,
         boto3.client("kinesis"),
         boto3.client("sqs"),
     )

@@ -5,12 +5,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from busgps import aws_limits
 from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
 from busgps.client.models import Position
 from busgps.client.simulation import Fleet
 
-# POST /v1/positions takes at most this many positions (Kinesis PutRecords' limit).
-MAX_BATCH_SIZE = 500
+# POST /v1/positions takes at most this many positions: one PutRecords call.
+MAX_BATCH_SIZE = aws_limits.KINESIS_PUT_RECORDS_MAX_RECORDS
 
 
 @dataclass

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import request_response
 
+from busgps import aws_limits
 from busgps.local.gateway.authorizer import CognitoAuthorizer, Unauthorized
 from busgps.local.gateway.aws_service import AwsServiceIntegration, UnsupportedIntegration
 from busgps.local.gateway.context import RequestFacts
@@ -48,8 +49,7 @@ from busgps.local.gateway.validation import BodyValidator, check_parameters
 from busgps.local.gateway.vtl import Input, MappingTemplateError, render_mapping_template
 
 _LOG = logging.getLogger(__name__)
-# API Gateway's payload limit for REST APIs, and its longest integration timeout by default.
-MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+# API Gateway's longest integration timeout, by default.
 DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
 _DEFAULT_ACCOUNT_ID = "123456789012"
 
@@ -183,13 +183,13 @@ class LocalApiGateway:
 
     async def _read_body(self, request: Request) -> bytes:
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_PAYLOAD_BYTES:
+        if declared.isdigit() and int(declared) > aws_limits.API_GATEWAY_PAYLOAD_MAX_BYTES:
             raise _Refused("REQUEST_TOO_LARGE")
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > MAX_PAYLOAD_BYTES:
+            if size > aws_limits.API_GATEWAY_PAYLOAD_MAX_BYTES:
                 raise _Refused("REQUEST_TOO_LARGE")
             chunks.append(chunk)
         return b"".join(chunks)

@@ -5,13 +5,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from busgps import aws_limits
 from busgps.local.gateway.context import RequestFacts
 from busgps.local.lambda_context import LambdaContext
 
 # arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function arn>/invocations
 _FUNCTIONS_MARKER = "/functions/"
 # Lambda refuses a synchronous response larger than this.
-LAMBDA_RESPONSE_MAX_BYTES = 6 * 1024 * 1024
 
 
 class BadProxyResponse(ValueError):
@@ -109,6 +109,8 @@ def read_proxy_response(result: Any) -> ProxyResponse:
     raw = (body or "").encode("utf-8")
     if result.get("isBase64Encoded"):
         raw = base64.b64decode(raw)
-    if len(raw) > LAMBDA_RESPONSE_MAX_BYTES:
-        raise BadProxyResponse(f"the response is {len(raw)} bytes; Lambda allows {LAMBDA_RESPONSE_MAX_BYTES}")
+    if len(raw) > aws_limits.LAMBDA_RESPONSE_MAX_BYTES:
+        raise BadProxyResponse(
+            f"the response is {len(raw)} bytes; Lambda allows {aws_limits.LAMBDA_RESPONSE_MAX_BYTES}"
+        )
     return ProxyResponse(status=int(status), headers=headers, body=raw)

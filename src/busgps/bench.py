@@ -35,7 +35,7 @@ from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
 from busgps.client.auth import CognitoTokenSource, cognito_client
 from busgps.client.models import Position
 from busgps.client.target import StackTarget
-from busgps.local.launcher import StackNotReady, wait_until_healthy
+from busgps.local.launcher import StackNotReady, start_stack, wait_until_healthy
 
 if TYPE_CHECKING:
     from mypy_boto3_kinesis import KinesisClient
@@ -129,26 +129,11 @@ def local_stack(repository: Path) -> Iterator[dict[str, Any]]:
     """A fresh `busgps local up` on free ports; yields its stack.json, stops it on exit."""
     with tempfile.TemporaryDirectory(prefix="busgps-bench-") as state:
         state_dir = Path(state)
-        log_path = state_dir / "stack.log"
-        command = [
-            str(Path(sys.executable).with_name("busgps")),
-            "local",
-            "up",
-            "--port",
-            "0",
-            "--emulator-port",
-            "0",
-            "--state-dir",
-            str(state_dir),
-            "--no-access-log",
-            # The gateway's own cost is measured, not the stage's request limit.
-            "--no-throttling",
-        ]
-        with log_path.open("w", encoding="utf-8") as log:
-            process = subprocess.Popen(command, cwd=repository, stdout=log, stderr=subprocess.STDOUT)
+        # The gateway's own cost is measured, not the stage's request limit.
+        process = start_stack(state_dir, "--no-throttling", cwd=repository)
         try:
             try:
-                details = wait_until_healthy(process, state_dir, log_path)
+                details = wait_until_healthy(process, state_dir)
             except StackNotReady as error:
                 raise BenchError(str(error)) from None
             yield details

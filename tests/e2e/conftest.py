@@ -7,7 +7,6 @@ never meets a stack a developer is running from the same checkout.
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -17,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from busgps.local.launcher import wait_until_healthy
+from busgps.local.launcher import LOG_FILE_NAME, stack_command, start_stack, wait_until_healthy
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-BUSGPS = Path(sys.executable).with_name("busgps")
 # Ctrl-C or SIGTERM stops the stack "within a few seconds".
 STOP_TIMEOUT_SECONDS = 8.0
 
@@ -31,8 +29,11 @@ class StackProcess:
 
     process: "subprocess.Popen[bytes]"
     state_dir: Path
-    log_path: Path
     details: dict[str, Any]
+
+    @property
+    def log_path(self) -> Path:
+        return self.state_dir / LOG_FILE_NAME
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -64,22 +65,6 @@ class StackProcess:
         )
 
 
-def stack_command(state_dir: Path, *extra: str) -> list[str]:
-    return [
-        str(BUSGPS),
-        "local",
-        "up",
-        "--port",
-        "0",
-        "--emulator-port",
-        "0",
-        "--state-dir",
-        str(state_dir),
-        "--no-access-log",
-        *extra,
-    ]
-
-
 def stack_environment() -> dict[str, str]:
     """This test session's environment without its emulator: the stack starts its own."""
     return {name: value for name, value in os.environ.items() if name != "AWS_ENDPOINT_URL"}
@@ -89,19 +74,10 @@ def stack_environment() -> dict[str, str]:
 def running_stack(state_dir: Path, *options: str) -> Iterator[StackProcess]:
     """Start a stack (with more `busgps local up` options, if given), wait until stack.json exists and
     /health answers 200, and stop it afterwards."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    log_path = state_dir / "stack.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            stack_command(state_dir, *options),
-            cwd=REPOSITORY,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=stack_environment(),
-        )
-    stack = StackProcess(process, state_dir, log_path, {})
+    process = start_stack(state_dir, *options, cwd=REPOSITORY, env=stack_environment())
+    stack = StackProcess(process, state_dir, {})
     try:
-        stack.details = wait_until_healthy(stack.process, stack.state_dir, stack.log_path)
+        stack.details = wait_until_healthy(stack.process, stack.state_dir)
         yield stack
     finally:
         if process.poll() is None:

@@ -17,7 +17,7 @@ import boto3
 import pytest
 import requests
 
-from .conftest import stack_command
+from busgps.local.launcher import stack_command
 
 pytestmark = pytest.mark.e2e
 

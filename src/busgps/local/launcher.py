@@ -1,14 +1,35 @@
-"""Waiting for a `busgps local up` started as a process of its own (by the benchmark and the tests)."""
+"""Starting a `busgps local up` as a process of its own, and waiting for it (benchmark and tests)."""
 
 import json
 import subprocess
+import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import requests
 
 START_TIMEOUT_SECONDS = 90.0
+LOG_FILE_NAME = "stack.log"
+
+
+def stack_command(state_dir: Path, *options: str) -> list[str]:
+    """`busgps local up` on free ports, its lock and stack.json in `state_dir`, with more options."""
+    busgps = Path(sys.executable).with_name("busgps")
+    local_up = [str(busgps), "local", "up", "--port", "0", "--emulator-port", "0"]
+    return [*local_up, "--state-dir", str(state_dir), "--no-access-log", *options]
+
+
+def start_stack(
+    state_dir: Path, *options: str, cwd: Path, env: Mapping[str, str] | None = None
+) -> "subprocess.Popen[bytes]":
+    """Start the stack; what it prints goes to state_dir/stack.log."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with (state_dir / LOG_FILE_NAME).open("wb") as log:
+        return subprocess.Popen(
+            stack_command(state_dir, *options), cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env
+        )
 
 
 class StackNotReady(RuntimeError):
@@ -16,13 +37,11 @@ class StackNotReady(RuntimeError):
 
 
 def wait_until_healthy(
-    process: "subprocess.Popen[bytes]",
-    state_dir: Path,
-    log_path: Path,
-    timeout_seconds: float = START_TIMEOUT_SECONDS,
+    process: "subprocess.Popen[bytes]", state_dir: Path, timeout_seconds: float = START_TIMEOUT_SECONDS
 ) -> dict[str, Any]:
     """The stack's stack.json, once its GET /health answers 200."""
     stack_file = state_dir / "stack.json"
+    log_path = state_dir / LOG_FILE_NAME
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:

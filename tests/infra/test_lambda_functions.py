@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from busgps.local.stack import CONSUMER_HANDLER
 from busgps.packaging import ARCHITECTURES, zip_name
 from busgps.settings import ApiSettings, ConsumerSettings, TableSettings
 from infra.terraform_config import MODULES_DIR, load_module, root_module
@@ -38,6 +39,11 @@ def test_handler_resolves_to_a_callable(function: str) -> None:
     handler = getattr(importlib.import_module(module_name), attribute)
     # Then it is a callable
     assert callable(handler)
+
+
+def test_the_local_stack_runs_the_consumer_terraform_deploys() -> None:
+    # Given the handler Terraform names for the consumer; Then the local stack runs that very one
+    assert FUNCTIONS["consumer"]["handler"] == CONSUMER_HANDLER
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))

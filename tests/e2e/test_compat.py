@@ -10,10 +10,11 @@ import json
 import time
 import types
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+
+from support.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -104,16 +105,6 @@ def legacy_module(name: str, source: str, placeholders: dict[str, str]) -> types
     module = types.ModuleType(name)
     exec(compile(source, f"<legacy README: {name}>", "exec"), module.__dict__)  # noqa: S102 (our own text)
     return module
-
-
-def wait_for(probe: Callable[[], Any], timeout_seconds: float = 10.0) -> Any:
-    """The first truthy result of `probe`, polled until the timeout."""
-    deadline = time.monotonic() + timeout_seconds
-    while True:
-        result = probe()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -1,9 +1,8 @@
 """Batch ingest over real HTTP: bad entries are named, and each bus's positions stay in order."""
 
 import random
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,18 +13,9 @@ from busgps.client.api import ApiError, BusGpsClient
 from busgps.client.auth import CognitoTokenSource, cognito_client
 from busgps.client.models import Position
 from busgps.client.target import StackTarget
+from support.polling import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_for(probe: Callable[[], Any], timeout_seconds: float = 15.0) -> Any:
-    """The first truthy result of `probe`, polled until the timeout."""
-    deadline = time.monotonic() + timeout_seconds
-    while True:
-        result = probe()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")

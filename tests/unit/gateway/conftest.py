@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from busgps.local.gateway.context import RequestFacts
 from busgps.local.gateway.document import ApiDocument, Operation
 
 OPENAPI_PATH = Path(__file__).resolve().parents[3] / "api" / "openapi.yaml"
@@ -31,3 +32,19 @@ def operation(document: ApiDocument, method: str, resource_path: str) -> Operati
     """The document's operation for a method and resource path."""
     route = next(route for route in document.routes if route.resource_path == resource_path)
     return route.operations[method]
+
+
+def request_facts() -> RequestFacts:
+    """What the gateway knows of a device's POST /v1/positions, as templates and responses see it."""
+    return RequestFacts(
+        api_id="abcdefghij",
+        account_id="123456789012",
+        stage="local",
+        http_method="POST",
+        path="/v1/positions",
+        source_ip="10.0.0.7",
+        user_agent="device/1.0",
+        domain_name="localhost",
+        resource_path="/v1/positions",
+        claims={"sub": "user-1", "cognito:username": "bus-17"},
+    )

@@ -2,24 +2,10 @@
 
 import json
 
-from busgps.local.gateway.context import RequestFacts
 from busgps.local.gateway.document import ApiDocument
 from busgps.local.gateway.responses import gateway_response, mapped_value, substitute
 
-from .conftest import TEMPLATE_VALUES
-
-
-def _facts() -> RequestFacts:
-    return RequestFacts(
-        api_id="abcdefghij",
-        account_id="123456789012",
-        stage="local",
-        http_method="POST",
-        path="/v1/positions",
-        source_ip="10.0.0.7",
-        user_agent="device/1.0",
-        domain_name="localhost",
-    )
+from .conftest import TEMPLATE_VALUES, request_facts
 
 
 def test_substitution_is_plain_not_velocity() -> None:
@@ -33,7 +19,7 @@ def test_substitution_is_plain_not_velocity() -> None:
 
 def test_unauthorized_is_the_documents_json_with_cors(api_document: ApiDocument) -> None:
     # Given the document's gateway responses
-    facts = _facts()
+    facts = request_facts()
     # When the gateway refuses a request as unauthorized
     response = gateway_response(api_document.gateway_responses, "UNAUTHORIZED", facts, {})
     # Then the status, JSON body and CORS header are the document's
@@ -50,7 +36,7 @@ def test_a_type_the_document_does_not_name_falls_back_to_default_4xx(api_documen
     # Given a response type without its own gateway response (an expired-token 403)
     # When the gateway answers with it
     response = gateway_response(
-        api_document.gateway_responses, "EXPIRED_TOKEN", _facts(), {}, message="Expired"
+        api_document.gateway_responses, "EXPIRED_TOKEN", request_facts(), {}, message="Expired"
     )
     # Then API Gateway's status for it is kept, with DEFAULT_4XX's body and headers
     assert response.status_code == 403
@@ -61,7 +47,9 @@ def test_a_type_the_document_does_not_name_falls_back_to_default_4xx(api_documen
 def test_a_5xx_falls_back_to_default_5xx(api_document: ApiDocument) -> None:
     # Given a failure of the function behind a proxy integration
     # When the gateway answers 502 for it
-    response = gateway_response(api_document.gateway_responses, "DEFAULT_5XX", _facts(), {}, status=502)
+    response = gateway_response(
+        api_document.gateway_responses, "DEFAULT_5XX", request_facts(), {}, status=502
+    )
     # Then the answer is DEFAULT_5XX's JSON with API Gateway's message
     body = json.loads(bytes(response.body))
     assert response.status_code == 502
@@ -71,7 +59,7 @@ def test_a_5xx_falls_back_to_default_5xx(api_document: ApiDocument) -> None:
 def test_without_any_document_response_api_gateways_default_body_is_used() -> None:
     # Given a document with no gateway responses
     # When the gateway answers an unknown route
-    response = gateway_response({}, "MISSING_AUTHENTICATION_TOKEN", _facts(), {})
+    response = gateway_response({}, "MISSING_AUTHENTICATION_TOKEN", request_facts(), {})
     # Then it is API Gateway's own answer
     assert response.status_code == 403
     assert json.loads(bytes(response.body)) == {"message": "Missing Authentication Token"}

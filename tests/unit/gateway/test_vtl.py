@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from busgps.local.gateway.context import RequestFacts
 from busgps.local.gateway.document import ApiDocument
 from busgps.local.gateway.vtl import (
     Input,
@@ -16,22 +15,7 @@ from busgps.local.gateway.vtl import (
     render_mapping_template,
 )
 
-from .conftest import STREAM_NAME, operation
-
-
-def _facts() -> RequestFacts:
-    return RequestFacts(
-        api_id="abcdefghij",
-        account_id="123456789012",
-        stage="local",
-        http_method="POST",
-        path="/v1/positions",
-        source_ip="10.0.0.7",
-        user_agent="device/1.0",
-        domain_name="localhost",
-        resource_path="/v1/positions",
-        claims={"sub": "user-1", "cognito:username": "bus-17"},
-    )
+from .conftest import STREAM_NAME, operation, request_facts
 
 
 def _render(template: str, body: str = "", context: dict[str, Any] | None = None) -> str:
@@ -92,7 +76,7 @@ def test_input_path_json_and_params() -> None:
 
 def test_context_is_readable_and_response_override_settable() -> None:
     # Given the $context of an authorized request
-    context = _facts().template_context()
+    context = request_facts().template_context()
     # When a template reads it and sets a status override
     rendered = _render(
         "#set($context.responseOverride.status = 429)"
@@ -122,7 +106,9 @@ def test_batch_request_template_makes_one_record_per_position(api_document: ApiD
     body = json.dumps({"positions": positions})
     # When it is rendered
     rendered = render_mapping_template(
-        integration["requestTemplates"]["application/json"], Input(body=body), _facts().template_context()
+        integration["requestTemplates"]["application/json"],
+        Input(body=body),
+        request_facts().template_context(),
     )
     # Then it is a PutRecords request to the deployed stream, keyed by bus id, each record a position
     request = json.loads(rendered)
@@ -137,7 +123,9 @@ def test_legacy_request_template_writes_to_the_deployed_stream(api_document: Api
     body = json.dumps({"StreamName": STREAM_NAME, "Data": "eyJhIjogMX0=", "PartitionKey": "17"})
     # When it is rendered
     rendered = render_mapping_template(
-        integration["requestTemplates"]["application/json"], Input(body=body), _facts().template_context()
+        integration["requestTemplates"]["application/json"],
+        Input(body=body),
+        request_facts().template_context(),
     )
     # Then it is a PutRecord request with the body's data and key, to the deployed stream
     assert json.loads(rendered) == {"StreamName": STREAM_NAME, "Data": "eyJhIjogMX0=", "PartitionKey": "17"}
@@ -145,7 +133,7 @@ def test_legacy_request_template_writes_to_the_deployed_stream(api_document: Api
 
 def _batch_answer(api_document: ApiDocument, kinesis_answer: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     integration = operation(api_document, "POST", "/v1/positions").integration
-    context = _facts().template_context()
+    context = request_facts().template_context()
     rendered = render_mapping_template(
         integration["responses"]["default"]["responseTemplates"]["application/json"],
         Input(body=json.dumps(kinesis_answer)),
@@ -209,7 +197,7 @@ def test_kinesis_errors_map_to_honest_statuses(
 ) -> None:
     # Given a Kinesis error answer (Kinesis answers 400 for throttling and for its own faults)
     integration = operation(api_document, "POST", "/post-gps").integration
-    context = _facts().template_context()
+    context = request_facts().template_context()
     kinesis_answer = json.dumps({"__type": error_type, "message": "it's refused"})
     # When the document's 4xx integration response renders it
     rendered = render_mapping_template(
@@ -236,6 +224,6 @@ def test_every_mock_request_template_names_an_integer_status_code(api_document: 
     for method, resource_path, mock in mocks:
         for template in mock.integration["requestTemplates"].values():
             # When its request template is rendered
-            rendered = render_mapping_template(template, Input(body=""), _facts().template_context())
+            rendered = render_mapping_template(template, Input(body=""), request_facts().template_context())
             # Then it is the JSON API Gateway reads the mock's status from, {"statusCode": <integer>}
             assert isinstance(json.loads(rendered)["statusCode"], int), (method, resource_path, rendered)

@@ -7,16 +7,14 @@ in exactly one respect.
 
 import base64
 import json
-import time
 import uuid
 from typing import Any
 
 import boto3
-import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
-from moto.utilities.utils import load_resource
+
+from support.tokens import UNACCEPTABLE_TOKEN_CASES, unacceptable_tokens
 
 pytestmark = pytest.mark.e2e
 
@@ -76,26 +74,8 @@ def tokens(local_stack: dict[str, Any]) -> dict[str, str | None]:
     """The demo device's valid id token, and every kind of token the authorizer must refuse."""
     cognito = _emulator(local_stack, "cognito-idp")
     own = _log_in(cognito, local_stack["app_client_id"], local_stack["username"], local_stack["password"])
-    valid_claims = jwt.decode(own["IdToken"], options={"verify_signature": False})
-    emulator_key = load_resource("cognitoidp/resources/jwks-private.json")
-    signing_key, key_id = jwt.PyJWK.from_dict(emulator_key).key, emulator_key["kid"]
-    stranger_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = int(time.time())
-
-    def forged(key: Any, **changed: Any) -> str:
-        return jwt.encode({**valid_claims, **changed}, key, algorithm="RS256", headers={"kid": key_id})
-
-    return {
-        "valid id token": own["IdToken"],
-        "no token": None,
-        "garbage": "not-a-token",
-        "expired": forged(signing_key, iat=now - 7200, exp=now - 3600),
-        "wrong signature": forged(stranger_key),
-        "alg none": jwt.encode(valid_claims, key=None, algorithm="none"),
-        "another pool's token": _other_pool_id_token(cognito),
-        "access token": own["AccessToken"],
-        "audience not an app client": forged(signing_key, aud="not-a-client-of-the-pool"),
-    }
+    refused = unacceptable_tokens(own["IdToken"], own["AccessToken"], _other_pool_id_token(cognito))
+    return {"valid id token": own["IdToken"], **refused}
 
 
 def _body(route: str, stack: dict[str, Any], bus_id: str) -> dict[str, Any]:
@@ -112,19 +92,7 @@ def _post(stack: dict[str, Any], route: str, body: Any, token: str | None) -> re
     return requests.post(stack["api_url"] + route, json=body, headers=headers, timeout=10)
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        "no token",
-        "garbage",
-        "expired",
-        "wrong signature",
-        "alg none",
-        "another pool's token",
-        "access token",
-        "audience not an app client",
-    ],
-)
+@pytest.mark.parametrize("case", UNACCEPTABLE_TOKEN_CASES)
 @pytest.mark.parametrize("route", ROUTES)
 def test_a_token_that_is_not_a_valid_id_token_gets_a_json_401(
     local_stack: dict[str, Any], tokens: dict[str, str | None], route: str, case: str

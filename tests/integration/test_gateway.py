@@ -2,7 +2,6 @@
 
 import base64
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,14 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import jwt
 import openapi_schema_validator
 import pytest
 import schemathesis
 import yaml
-from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, settings
-from moto.utilities.utils import load_resource
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 from starlette.testclient import TestClient
 
@@ -25,6 +21,7 @@ from busgps import settings as busgps_settings
 from busgps.handlers import api
 from busgps.local.gateway import GatewayConfig, create_gateway_app, render_openapi_template
 from support.resources import Resources
+from support.tokens import UNACCEPTABLE_TOKEN_CASES, unacceptable_tokens
 
 pytestmark = pytest.mark.integration
 
@@ -45,10 +42,6 @@ class Pool:
     client_id: str
     id_token: str
     access_token: str
-
-    @property
-    def issuer(self) -> str:
-        return f"https://cognito-idp.{REGION}.amazonaws.com/{self.pool_id}"
 
 
 def _pool(name: str) -> Pool:
@@ -151,60 +144,12 @@ def _legacy_body(stream: str, data: dict[str, Any], partition_key: str) -> dict[
     return {"StreamName": stream, "Data": encoded, "PartitionKey": partition_key}
 
 
-def _signed(claims: dict[str, Any], key: Any, kid: str = "dummy") -> str:
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
-
-
-def _id_claims(pool: Pool, **overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims = {
-        "iss": pool.issuer,
-        "sub": str(uuid.uuid4()),
-        "aud": pool.client_id,
-        "token_use": "id",
-        "iat": now,
-        "exp": now + 3600,
-        "cognito:username": "bus-17",
-    }
-    return {**claims, **overrides}
-
-
-def _emulator_signing_key() -> Any:
-    """The emulator's signing key (the same for every pool), to forge tokens valid but for one claim."""
-    return jwt.PyJWK.from_dict(load_resource("cognitoidp/resources/jwks-private.json")).key
-
-
 @pytest.fixture(scope="module")
 def bad_tokens(pool: Pool, other_pool: Pool) -> dict[str, str | None]:
-    emulator_key = _emulator_signing_key()
-    stranger_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = int(time.time())
-    unsigned = jwt.encode(_id_claims(pool), key=None, algorithm="none")
-    return {
-        "no token": None,
-        "garbage": "not-a-token",
-        "expired": _signed(_id_claims(pool, iat=now - 7200, exp=now - 3600), emulator_key),
-        "wrong signature": _signed(_id_claims(pool), stranger_key),
-        "alg none": unsigned,
-        "another pool's token": other_pool.id_token,
-        "access token": pool.access_token,
-        "audience not an app client": _signed(_id_claims(pool, aud="some-other-client"), emulator_key),
-    }
+    return unacceptable_tokens(pool.id_token, pool.access_token, other_pool.id_token)
 
 
-BAD_TOKEN_CASES = [
-    "no token",
-    "garbage",
-    "expired",
-    "wrong signature",
-    "alg none",
-    "another pool's token",
-    "access token",
-    "audience not an app client",
-]
-
-
-@pytest.mark.parametrize("case", BAD_TOKEN_CASES)
+@pytest.mark.parametrize("case", UNACCEPTABLE_TOKEN_CASES)
 @pytest.mark.parametrize("route", ["/post-gps", "/v1/positions"])
 def test_unacceptable_tokens_get_401_and_write_nothing(
     gateway: TestClient, bad_tokens: dict[str, str | None], stream_name: str, case: str, route: str

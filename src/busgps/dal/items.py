@@ -6,11 +6,10 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from busgps.models.position import Position
+from busgps.models.position import OPTIONAL_FIELDS, Position
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-_OPTIONAL_FIELDS = ("speed", "bearing", "accuracy", "altitude")
 # Kinesis sequence numbers are decimal strings of up to 128 digits: padded, they compare as strings.
 _SEQUENCE_WIDTH = 128
 
@@ -35,7 +34,7 @@ class ItemLayout:
             "sequenceOrder": sequence_order(position.sequence_number),
             self.ttl_field_name: position.expires_at(self.ttl_seconds),
         }
-        for name in _OPTIONAL_FIELDS:
+        for name in OPTIONAL_FIELDS:
             value = getattr(position, name)
             if value is not None:
                 attributes[name] = value
@@ -43,7 +42,7 @@ class ItemLayout:
 
     def from_item(self, item: dict[str, Any]) -> Position:
         values = {name: _deserializer.deserialize(value) for name, value in item.items()}
-        optional: dict[str, Decimal | None] = {name: values.get(name) for name in _OPTIONAL_FIELDS}
+        optional: dict[str, Decimal | None] = {name: values.get(name) for name in OPTIONAL_FIELDS}
         return Position(
             bus_id=str(values["busId"]),
             time_ms=int(values["positionTimeMs"]),

@@ -5,7 +5,7 @@ history items are keyed by bus and time, and the latest position only ever moves
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from busgps.logic.ports import DeadLetterSink, PositionWriter
@@ -21,23 +21,22 @@ class BatchOutcome:
     counts: Counter[str] = field(default_factory=Counter)
 
 
+def _newest_by(positions: Iterable[Position], group: Callable[[Position], Hashable]) -> list[Position]:
+    newest: dict[Hashable, Position] = {}
+    for position in positions:
+        current = newest.get(group(position))
+        if current is None or position.order > current.order:
+            newest[group(position)] = position
+    return list(newest.values())
+
+
 def newest_per_key(positions: Iterable[Position]) -> list[Position]:
     """One position per history key: the one of the latest Kinesis record, as a replay would also pick."""
-    chosen: dict[tuple[str, int], Position] = {}
-    for position in positions:
-        current = chosen.get(position.key)
-        if current is None or position.order > current.order:
-            chosen[position.key] = position
-    return list(chosen.values())
+    return _newest_by(positions, lambda position: position.key)
 
 
 def newest_per_bus(positions: Iterable[Position]) -> list[Position]:
-    latest: dict[str, Position] = {}
-    for position in positions:
-        current = latest.get(position.bus_id)
-        if current is None or position.order > current.order:
-            latest[position.bus_id] = position
-    return list(latest.values())
+    return _newest_by(positions, lambda position: position.bus_id)
 
 
 def ingest_batch(

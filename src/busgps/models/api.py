@@ -4,9 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from busgps.logic.times import iso_utc
-from busgps.models.position import Position
-
-_OPTIONAL_FIELDS = ("speed", "bearing", "accuracy", "altitude")
+from busgps.models.position import OPTIONAL_FIELDS, Position
 
 
 def legacy_view(position: Position) -> dict[str, str]:
@@ -20,7 +18,7 @@ def legacy_view(position: Position) -> dict[str, str]:
 
 
 def _optional(position: Position) -> dict[str, Decimal]:
-    values = {name: getattr(position, name) for name in _OPTIONAL_FIELDS}
+    values = {name: getattr(position, name) for name in OPTIONAL_FIELDS}
     return {name: value for name, value in values.items() if value is not None}
 
 

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 BUS_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+# The measurements a device may add to a fix, as Position names them.
+OPTIONAL_FIELDS = ("speed", "bearing", "accuracy", "altitude")
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,13 @@ through AWS_ENDPOINT_URL, exactly as the local stack does.
 
 import os
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 
 from busgps.local.aws_limits import install_aws_limit_guard
+from busgps.local.emulator import MotoServer
 
 
 def _free_port() -> int:
@@ -48,24 +44,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """The URL of a moto server process, shared by the whole test session."""
-    endpoint = os.environ["AWS_ENDPOINT_URL"]
-    moto_server = Path(sys.executable).with_name("moto_server")
-    process = subprocess.Popen(
-        [str(moto_server), "-H", "127.0.0.1", "-p", str(MOTO_PORT)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):  # noqa: S310 - loopback only
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("the moto server did not start") from None
-            time.sleep(0.1)
-    yield endpoint
-    process.terminate()
-    process.wait(timeout=10)
+    """The URL of the local stack's emulator process (moto with its fixes), shared by the whole session."""
+    with MotoServer("127.0.0.1", MOTO_PORT) as server:
+        yield server.endpoint_url

@@ -1,7 +1,8 @@
 """The AWS emulator of the local stack: a moto server and the resources the settings describe.
 
 moto runs as its own process so that it uses the second core and can be reached by any AWS tool at
-its endpoint, exactly as the stack's own code reaches it. That process ends when the one that started
+its endpoint, exactly as the stack's own code reaches it. Where moto would lose or slow down data,
+`moto_fixes` makes it behave as AWS does. That process ends when the one that started
 it ends, even by SIGKILL, so that a killed stack never leaves an emulator holding its port.
 """
 
@@ -241,6 +242,9 @@ def serve_while_parent_lives(moto_arguments: list[str]) -> None:
     threading.Thread(target=end_with_parent, name="parent-watch", daemon=True).start()
     from moto.server import main
 
+    from busgps.local import moto_fixes
+
+    moto_fixes.apply()
     main(moto_arguments)
 
 

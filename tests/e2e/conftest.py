@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
+from busgps.client.api import BusGpsClient
+from busgps.client.auth import CognitoTokenSource, cognito_client
+from busgps.client.target import StackTarget
 from busgps.local.launcher import LOG_FILE_NAME, stack_command, start_stack, wait_until_healthy
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -98,3 +102,23 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         seconds = stack.stop()
         assert stack.process.returncode == 0, stack.log()
         assert seconds < STOP_TIMEOUT_SECONDS
+
+
+@pytest.fixture(scope="module")
+def client(local_stack: dict[str, Any]) -> Iterator[BusGpsClient]:
+    """The client library, logged in as the shared stack's demo device."""
+    target = StackTarget(
+        api_url=local_stack["api_url"],
+        post_url=local_stack["post_url"],
+        get_url=local_stack["get_url"],
+        region=local_stack["region"],
+        stream_name=local_stack["stream_name"],
+    )
+    tokens = CognitoTokenSource(
+        cognito_client(local_stack["region"], local_stack["emulator_endpoint"]),
+        local_stack["app_client_id"],
+        local_stack["username"],
+        local_stack["password"],
+    )
+    with requests.Session() as session:
+        yield BusGpsClient(target, tokens, session=session)

@@ -2,39 +2,15 @@
 
 import random
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-import requests
 
 from busgps.client.api import ApiError, BusGpsClient
-from busgps.client.auth import CognitoTokenSource, cognito_client
 from busgps.client.models import Position
-from busgps.client.target import StackTarget
 from support.polling import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def client(local_stack: dict[str, Any]) -> Iterator[BusGpsClient]:
-    target = StackTarget(
-        api_url=local_stack["api_url"],
-        post_url=local_stack["post_url"],
-        get_url=local_stack["get_url"],
-        region=local_stack["region"],
-        stream_name=local_stack["stream_name"],
-    )
-    tokens = CognitoTokenSource(
-        cognito_client(local_stack["region"], local_stack["emulator_endpoint"]),
-        local_stack["app_client_id"],
-        local_stack["username"],
-        local_stack["password"],
-    )
-    with requests.Session() as session:
-        yield BusGpsClient(target, tokens, session=session)
 
 
 def _bus_id(prefix: str) -> str:

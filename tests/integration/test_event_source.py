@@ -14,7 +14,7 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamModel
 
 from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSourceMapping
-from support import invocation_log
+from support import faulty_handler, invocation_log
 
 pytestmark = pytest.mark.integration
 
@@ -403,3 +403,36 @@ def test_shards_run_in_parallel_in_execution_environments_of_their_own(
     first, second = sorted(notes, key=lambda note: note["started"])
     assert second["started"] < first["ended"]
     assert all(0 < note["remaining_ms"] <= 30_000 for note in notes)
+
+
+def test_a_killed_execution_environment_costs_a_retry_not_the_records(
+    config: EventSourceMappingConfig,
+    stream: tuple[str, str],
+    failure_queue: str,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a consumer named by its path whose process is killed (SIGKILL) in its first two invocations
+    monkeypatch.setenv(faulty_handler.FAULTS_VARIABLE, str(tmp_path))
+    (tmp_path / "1-kill").touch()
+    (tmp_path / "2-kill").touch()
+    payloads = [f"record-{index}" for index in range(20)]
+    put(stream[0], *payloads)
+    esm = KinesisEventSourceMapping(
+        replace(config, bisect_batch_on_function_error=True),
+        "support.faulty_handler.lambda_handler",
+        boto3.client("kinesis"),
+        boto3.client("sqs"),
+    )
+
+    # When the mapping runs
+    def delivered() -> list[str]:
+        return [data for note in faulty_handler.logged_invocations(tmp_path) for data in note["data"]]
+
+    with esm:
+        wait_until(lambda: len(delivered()) >= len(payloads), timeout=60)
+
+    # Then every record reached a live environment once, in order, and nothing was discarded
+    assert delivered() == payloads
+    assert not list(tmp_path.glob("[0-9]*-kill"))
+    assert failure_records(failure_queue, expected=1, timeout=1) == []

@@ -473,7 +473,7 @@ class KinesisEventSourceMapping:
 
     def _handler_for_shard(self) -> tuple[Handler, threading.Lock]:
         if isinstance(self._handler, str):
-            environment = ExecutionEnvironment(self._handler)
+            environment = ExecutionEnvironment(self._handler, self._config.function_timeout_seconds)
             self._environments.append(environment)
             return environment, threading.Lock()
         return self._handler, self._invocation_lock

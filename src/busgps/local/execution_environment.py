@@ -3,6 +3,10 @@
 Lambda runs the batches of different shards in different execution environments, so module globals
 (Powertools' Logger and Metrics keep per-invocation state there) are never shared between them. The
 local event source mapping gives each shard one of these to get the same isolation, and parallelism.
+
+As in Lambda, an environment whose process dies during an invocation (a crash, SIGKILL, running out
+of memory) or that overruns the function's timeout is discarded: that invocation fails with a
+function error, and the next one starts a fresh process (a cold start).
 """
 
 import contextlib
@@ -11,6 +15,7 @@ import multiprocessing
 import signal
 import traceback
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from busgps.local.aws_limits import guard_default_session
@@ -20,7 +25,8 @@ _START_TIMEOUT_SECONDS = 60.0
 
 
 class FunctionError(RuntimeError):
-    """The handler raised; the message is its traceback, as Lambda logs it."""
+    """The invocation failed: the handler raised (the message is its traceback, as Lambda logs it),
+    its process died, or it timed out."""
 
 
 def _serve(connection: Connection, handler_path: str) -> None:
@@ -40,36 +46,90 @@ def _serve(connection: Connection, handler_path: str) -> None:
 class ExecutionEnvironment:
     """Calls `handler_path` (e.g. busgps.handlers.consumer.lambda_handler) in its own process."""
 
-    def __init__(self, handler_path: str) -> None:
+    def __init__(self, handler_path: str, timeout_seconds: float | None = None) -> None:
         self.handler_path = handler_path
+        self.timeout_seconds = timeout_seconds
+        # How many processes this environment has started: 1 plus one per crash or timeout.
+        self.starts = 0
+        self._process: BaseProcess | None = None
+        self._connection: Connection | None = None
+        self._start()
+
+    @property
+    def pid(self) -> int | None:
+        """The process serving invocations now (None between a crash and the next invocation)."""
+        return self._process.pid if self._process is not None else None
+
+    def _start(self) -> None:
         # spawn: a fresh interpreter, as Lambda starts one; the environment variables are inherited.
         context = multiprocessing.get_context("spawn")
-        self._connection, child = context.Pipe()
-        self._process = context.Process(
-            target=_serve, args=(child, handler_path), name=f"lambda:{handler_path}", daemon=True
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_serve, args=(child, self.handler_path), name=f"lambda:{self.handler_path}"
         )
-        self._process.start()
+        process.daemon = True
+        process.start()
         child.close()
-        if not self._connection.poll(_START_TIMEOUT_SECONDS) or self._connection.recv() != "ready":
-            self.close()
-            raise FunctionError(f"{handler_path} did not start")
+        self._process, self._connection = process, parent
+        self.starts += 1
+        try:
+            ready = parent.poll(_START_TIMEOUT_SECONDS) and parent.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self._discard()
+            raise FunctionError(f"{self.handler_path} did not start")
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
-        self._connection.send((event, context))
+        # Between invocations the process sends nothing: anything readable is the end of a dead one.
+        if self._process is None or not self._process.is_alive() or self._connection_closed():
+            self._discard()
+            self._start()
+        connection = self._connection
+        assert connection is not None
         try:
-            outcome, value = self._connection.recv()
-        except EOFError:
-            raise FunctionError(f"{self.handler_path} exited during an invocation") from None
+            connection.send((event, context))
+            if not connection.poll(self.timeout_seconds):
+                self._discard()
+                raise FunctionError(
+                    f"{self.handler_path} timed out after {self.timeout_seconds} seconds (Task timed out)"
+                )
+            outcome, value = connection.recv()
+        except (EOFError, OSError):
+            self._discard()
+            raise FunctionError(
+                f"{self.handler_path} exited during an invocation (Runtime.ExitError)"
+            ) from None
         if outcome == "error":
             raise FunctionError(value)
         return value
 
+    def _connection_closed(self) -> bool:
+        try:
+            return self._connection is None or self._connection.poll(0)
+        except OSError:
+            return True
+
+    def _discard(self) -> None:
+        """End the process at once, as Lambda ends an environment that crashed or timed out."""
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join()
+        if self._connection is not None:
+            self._connection.close()
+        self._process, self._connection = None, None
+
     def close(self, timeout_seconds: float = 3.0) -> None:
-        if self._process.is_alive():
+        process, connection = self._process, self._connection
+        if process is None or connection is None:
+            return
+        if process.is_alive():
             with contextlib.suppress(OSError):  # a process already gone has closed its end
-                self._connection.send(_STOP)
-            self._process.join(timeout_seconds)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(timeout_seconds)
-        self._connection.close()
+                connection.send(_STOP)
+            process.join(timeout_seconds)
+        if process.is_alive():
+            process.terminate()
+            process.join(timeout_seconds)
+        connection.close()
+        self._process, self._connection = None, None

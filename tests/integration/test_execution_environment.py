@@ -1,0 +1,125 @@
+"""A Lambda execution environment of the local stack: a crash or a timeout costs an invocation, not the
+environment; the next invocation gets a fresh process, as Lambda starts a new one."""
+
+import base64
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from busgps.local.execution_environment import ExecutionEnvironment, FunctionError
+from busgps.local.lambda_context import LambdaContext
+from support import faulty_handler
+from support.polling import wait_for
+
+pytestmark = pytest.mark.integration
+
+HANDLER = "support.faulty_handler.lambda_handler"
+
+
+def event(*payloads: str) -> dict[str, object]:
+    return {
+        "Records": [
+            {"kinesis": {"data": base64.b64encode(payload.encode()).decode()}} for payload in payloads
+        ]
+    }
+
+
+def process_state(pid: int) -> str | None:
+    """The state letter in /proc (Z: dead, not yet reaped), or None once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+@pytest.fixture
+def faults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(faulty_handler.FAULTS_VARIABLE, str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def environment(faults: Path) -> Iterator[ExecutionEnvironment]:
+    environment = ExecutionEnvironment(HANDLER, timeout_seconds=2.0)
+    yield environment
+    environment.close()
+
+
+def context() -> LambdaContext:
+    return LambdaContext(
+        function_name="busgps-test-consumer",
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:busgps-test-consumer",
+        memory_limit_in_mb=128,
+        timeout_seconds=2.0,
+    )
+
+
+def test_a_process_killed_during_an_invocation_is_replaced_by_the_next_invocation(
+    environment: ExecutionEnvironment, faults: Path
+) -> None:
+    # Given an environment whose next invocation is killed (SIGKILL) mid-batch
+    first_pid = environment.pid
+    (faults / "1-kill").touch()
+
+    # When it is invoked, the invocation fails as a function error naming the exit
+    with pytest.raises(FunctionError, match="exited during an invocation"):
+        environment(event("lost"), context())
+
+    # Then the next invocation runs in a fresh process and succeeds
+    assert environment(event("retried"), context()) == {"batchItemFailures": []}
+    [note] = faulty_handler.logged_invocations(faults)
+    assert note["data"] == ["retried"]
+    assert note["pid"] not in (first_pid, os.getpid())
+    assert environment.starts == 2
+
+
+def test_a_process_killed_between_invocations_is_replaced_before_the_next(
+    environment: ExecutionEnvironment, faults: Path
+) -> None:
+    # Given an environment whose process was killed while idle (no invocation under way)
+    pid = environment.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: process_state(pid) in ("Z", None))
+
+    # When it is invoked, a fresh process serves the invocation
+    assert environment(event("after"), context()) == {"batchItemFailures": []}
+
+    # Then nothing was lost and the environment started twice
+    assert [note["data"] for note in faulty_handler.logged_invocations(faults)] == [["after"]]
+    assert environment.starts == 2
+
+
+def test_an_invocation_over_the_timeout_is_ended_and_the_process_replaced(
+    environment: ExecutionEnvironment, faults: Path
+) -> None:
+    # Given a function that hangs in its next invocation, with a 2 s timeout
+    (faults / "1-hang").touch()
+    hung_pid = environment.pid
+
+    # When it is invoked, the invocation times out as Lambda's does
+    with pytest.raises(FunctionError, match=r"timed out after 2\.0 seconds"):
+        environment(event("hangs"), context())
+
+    # Then the hung process is gone, and the next invocation runs in a new one
+    assert hung_pid is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(hung_pid, 0)
+    assert environment(event("next"), context()) == {"batchItemFailures": []}
+    assert [note["data"] for note in faulty_handler.logged_invocations(faults)] == [["next"]]
+
+
+def test_a_handler_error_keeps_the_process(environment: ExecutionEnvironment, faults: Path) -> None:
+    # Given a handler that raises (its event has no Records)
+    pid = environment.pid
+
+    # When it is invoked, the error carries the handler's traceback
+    with pytest.raises(FunctionError, match="KeyError"):
+        environment({}, context())
+
+    # Then the process lives on, as Lambda keeps an environment whose handler raised
+    assert environment.pid == pid
+    assert environment.starts == 1

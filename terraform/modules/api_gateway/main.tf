@@ -6,15 +6,16 @@ locals {
   region     = data.aws_region.current.name
 
   # The one definition of the REST API, shared with the local gateway. These are exactly the
-  # placeholders the template uses; templatefile fails on any it does not get.
-  openapi_body = templatefile(var.openapi_template_path, {
+  # placeholders the template uses; templatefile fails on any it does not get. Decoding the YAML
+  # expands its aliases, so API Gateway gets every shared response written out, as JSON.
+  openapi_body = jsonencode(yamldecode(templatefile(var.openapi_template_path, {
     aws_region                   = local.region
     stream_name                  = var.stream_name
     api_gateway_kinesis_role_arn = aws_iam_role.kinesis_writer.arn
     api_function_invoke_arn      = var.api_function_invoke_arn
     user_pool_arn                = var.user_pool_arn
     cors_allow_origin            = var.cors_allow_origin
-  })
+  })))
 
   # The execution log group API Gateway writes to; created here so it has a retention and a key.
   execution_log_group_name = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"

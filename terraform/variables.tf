@@ -196,6 +196,11 @@ variable "cors_allow_origin" {
   description = "Access-Control-Allow-Origin the API sends, e.g. * or https://map.example.com."
 }
 
+variable "manage_api_gateway_account" {
+  type        = bool
+  description = "Whether this environment owns the account's (per-region) API Gateway CloudWatch role; exactly one environment per account and region may."
+}
+
 # ---- Defaults that rarely change ------------------------------------------------------------
 
 variable "lambda_package_dir" {
@@ -228,11 +233,6 @@ variable "cognito_hosted_ui_domain_prefix" {
   default     = ""
 }
 
-variable "manage_api_gateway_account" {
-  type        = bool
-  description = "Whether this stack sets the region's account-level API Gateway CloudWatch role (false if another stack does)."
-  default     = true
-}
 
 variable "tags" {
   type        = map(string)

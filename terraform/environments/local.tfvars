@@ -37,3 +37,6 @@ dynamodb_billing_mode = "PAY_PER_REQUEST"
 domain_name           = ""
 alarm_email           = ""
 cors_allow_origin     = "*"
+
+# The local stack deploys nothing: no account setting to own.
+manage_api_gateway_account = false

@@ -37,3 +37,6 @@ dynamodb_billing_mode = "PAY_PER_REQUEST"
 domain_name           = ""
 alarm_email           = ""
 cors_allow_origin     = "*"
+
+# Production owns the account-level API Gateway CloudWatch role of its own account.
+manage_api_gateway_account = true

@@ -37,3 +37,7 @@ dynamodb_billing_mode = "PAY_PER_REQUEST"
 domain_name           = ""
 alarm_email           = ""
 cors_allow_origin     = "*"
+
+# The account-level API Gateway CloudWatch role is staging's (same account): the sandbox, stopped
+# often, must not delete it. true if the sandbox has an account of its own.
+manage_api_gateway_account = false

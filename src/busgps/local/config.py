@@ -64,6 +64,8 @@ class EnvironmentSettings(BaseModel):
     domain_name: str
     alarm_email: str
     cors_allow_origin: str = Field(min_length=1)
+    # Read by Terraform only: whether the environment owns its account's API Gateway CloudWatch role.
+    manage_api_gateway_account: bool
 
     @field_validator("consumer_maximum_record_age_seconds")
     @classmethod

@@ -82,5 +82,4 @@ variable "log_retention_days" {
 variable "manage_account_cloudwatch_role" {
   type        = bool
   description = "Whether to set the account's (per-region) API Gateway CloudWatch role; false if another stack owns it."
-  default     = true
 }

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.conftest import REPO_ROOT
 from pipeline.pipeline_config import jobs
 
 ENVIRONMENTS = ("sandbox", "staging", "production")
@@ -199,3 +200,5 @@ def test_python_jobs_cache_pips_downloads_and_terraform_jobs_the_providers(pipel
             plugin_cache = job["variables"]["TF_PLUGIN_CACHE_DIR"].removeprefix("$CI_PROJECT_DIR/")
             assert job["cache"]["paths"] == [plugin_cache], name
             assert job["cache"]["key"]["files"] == ["terraform/.terraform.lock.hcl"], name
+            # And that key is a committed file, so the cache follows the pinned provider versions
+            assert (REPO_ROOT / "terraform" / ".terraform.lock.hcl").is_file()

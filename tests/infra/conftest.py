@@ -21,7 +21,19 @@ def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Pla
     """(environment, run) -> the plan of that run of terraform/tests/plan.tftest.hcl."""
     if TERRAFORM is None:
         pytest.skip("no terraform binary on this machine: what Terraform would create is not checked")
-    return plan_environments(tmp_path_factory.mktemp("terraform"))
+    return plan_environments(tmp_path_factory.mktemp("terraform"), production_warnings)
+
+
+def production_warnings(environment: str) -> list[str]:
+    """The check blocks an environment's committed settings must trip: production's alarms that
+    reach no one, and an API any web origin may call."""
+    if environment != "production":
+        return []
+    settings = load_tfvars(ENVIRONMENTS_DIR / f"{environment}.tfvars")
+    return [
+        *(["check.production_alarms_reach_someone"] if settings["alarm_email"] == "" else []),
+        *(["check.production_cors_origin_is_named"] if settings["cors_allow_origin"] == "*" else []),
+    ]
 
 
 @pytest.fixture(params=ENVIRONMENTS)

@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,17 +204,27 @@ def prepare_copy(work: Path) -> tuple[Path, dict[str, str]]:
 
 
 def plan_environments(
-    work: Path, environments: tuple[str, ...] = ENVIRONMENTS
+    work: Path,
+    expected_check_failures: Callable[[str], list[str]],
+    environments: tuple[str, ...] = ENVIRONMENTS,
 ) -> dict[tuple[str, str], Plan]:
-    """(environment, run) -> its plan, for every run of plan.tftest.hcl, in one terraform test."""
+    """(environment, run) -> its plan, for every run of plan.tftest.hcl, in one terraform test.
+
+    A failed check block is a warning to `terraform plan` but fails a test run: each environment's
+    runs expect exactly the check failures `expected_check_failures(environment)` names, which
+    Terraform then verifies (a check that does not fail as expected fails the run too).
+    """
     directory, environment = prepare_copy(work)
     plan_test = PLAN_TEST.read_text(encoding="utf-8")
     (directory / "tests" / PLAN_TEST.name).unlink()
     for name in environments:
         settings = (directory / "environments" / f"{name}.tfvars").read_text(encoding="utf-8")
+        expected = ", ".join(expected_check_failures(name))
+        expect = f"  command = plan\n  expect_failures = [{expected}]\n"
+        runs = plan_test.replace("  command = plan\n", expect)
         # tfvars syntax is that of a variables block: the file's runs plan with these settings.
         (directory / "tests" / f"{name}.tftest.hcl").write_text(
-            f"{plan_test}\nvariables {{\n{settings}}}\n", encoding="utf-8"
+            f"{runs}\nvariables {{\n{settings}}}\n", encoding="utf-8"
         )
     tested = _run(["test", "-json", "-verbose", "-no-color"], directory, environment)
     plans: dict[tuple[str, str], Plan] = {}

@@ -14,6 +14,7 @@ from busgps.local.stack import CONSUMER_HANDLER
 from busgps.models.position import Position
 from busgps.packaging import zip_name
 from busgps.settings import ApiSettings, ConsumerSettings, TableSettings
+from infra.conftest import production_warnings
 from infra.terraform_plan import Plan, PlannedResource
 
 FOURTEEN_DAYS_IN_SECONDS = 14 * 24 * 3600
@@ -391,3 +392,20 @@ def test_every_resource_is_named_after_its_environment(plan: Plan) -> None:
 
 # Names scoped by a parent that carries the environment already.
 NAMES_WITHOUT_ENVIRONMENT = {"aws_iam_role_policy", "aws_kms_alias"}
+
+
+def test_production_warns_when_no_one_gets_its_alarms_or_any_origin_may_call_it(
+    plans: dict[tuple[str, str], Plan],
+) -> None:
+    # Given every environment planned, each expecting the check failures its settings should cause
+    # (terraform fails a run whose checks fail otherwise than expected)
+    # When the expectations are listed
+    expected = {environment: production_warnings(environment) for environment, _ in plans}
+    # Then production's committed settings (no alarm_email, any origin) trip both checks, and no
+    # other environment's trips any
+    assert expected == {
+        "production": ["check.production_alarms_reach_someone", "check.production_cors_origin_is_named"],
+        "sandbox": [],
+        "staging": [],
+        "local": [],
+    }

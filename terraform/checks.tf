@@ -14,3 +14,10 @@ check "production_cors_origin_is_named" {
     error_message = "production's cors_allow_origin is \"*\": any web page may call the API from a browser. Name the riders' web origin (e.g. https://map.example.com) in environments/production.tfvars, unless the API is meant for every origin."
   }
 }
+
+check "production_is_behind_a_web_acl" {
+  assert {
+    condition     = var.environment != "production" || var.waf_enabled
+    error_message = "production's waf_enabled is false: nothing but the stage's throttling stands between the API and a flood from one address. Set waf_enabled = true in environments/production.tfvars."
+  }
+}

@@ -41,3 +41,7 @@ cors_allow_origin     = "*"
 # The account-level API Gateway CloudWatch role is staging's (same account): the sandbox, stopped
 # often, must not delete it. true if the sandbox has an account of its own.
 manage_api_gateway_account = false
+
+# The sandbox goes without a web ACL; the stage's throttling bounds it.
+waf_enabled                = false
+waf_rate_limit_per_address = 1000

@@ -167,6 +167,27 @@ override_resource {
 }
 
 override_resource {
+  target          = module.api_gateway.aws_api_gateway_stage.this
+  override_during = plan
+  values = {
+    arn        = "arn:aws:apigateway:eu-west-1::/restapis/plannedapi/stages/planned"
+    invoke_url = "https://plannedapi.execute-api.eu-west-1.amazonaws.com/planned"
+  }
+}
+
+override_resource {
+  target          = module.waf[0].aws_wafv2_web_acl.api
+  override_during = plan
+  values          = { arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/planned/0a1b2c3d" }
+}
+
+override_resource {
+  target          = module.waf[0].aws_cloudwatch_log_group.waf
+  override_during = plan
+  values          = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-planned" }
+}
+
+override_resource {
   target          = module.monitoring.aws_sns_topic.alarms
   override_during = plan
   values          = { arn = "arn:aws:sns:eu-west-1:123456789012:planned-alarms" }

@@ -6,6 +6,7 @@ Terraform would send to AWS, not the HCL that computes them.
 
 import hashlib
 import importlib
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -409,3 +410,57 @@ def test_production_warns_when_no_one_gets_its_alarms_or_any_origin_may_call_it(
         "staging": [],
         "local": [],
     }
+
+
+# ---- WAF -------------------------------------------------------------------------------------
+
+
+def test_a_web_acl_limits_each_address_and_blocks_known_bad_inputs_where_enabled(
+    plan: Plan, settings: dict[str, Any]
+) -> None:
+    # Given the environment's planned web ACLs and stage associations
+    acls = plan.of_type("aws_wafv2_web_acl")
+    associations = plan.of_type("aws_wafv2_web_acl_association")
+    # When the environment enables WAF (production does)
+    assert settings["waf_enabled"] is (plan.environment in {"production", "staging"})
+    if not settings["waf_enabled"]:
+        # Then without it nothing of WAF is planned
+        assert acls == associations == []
+        return
+    (acl,) = acls
+    rules = {rule["name"]: rule for rule in acl.values["rule"]}
+    rate = one(one(rules["rate-limit-per-address"], "statement"), "rate_based_statement")
+    block = one(one(one(rules["rate-limit-per-address"], "action"), "block"), "custom_response")
+    managed = one(one(rules["known-bad-inputs"], "statement"), "managed_rule_group_statement")
+    bodies = {body["key"]: body for body in acl.values["custom_response_body"]}
+    logging = plan.only("aws_wafv2_web_acl_logging_configuration").values
+    log_group = plan.resources["module.waf[0].aws_cloudwatch_log_group.waf"].values
+    # Then a regional web ACL, associated with the stage, answers an address over the settings'
+    # limit in 5 minutes with a JSON 429 carrying the CORS origin, blocks AWS's known bad inputs
+    # (Log4j's lookups among them), and logs to a WAF log group without the devices' tokens
+    assert acl.values["scope"] == "REGIONAL"
+    assert [len(one(acl.values, "default_action")[action]) for action in ("allow", "block")] == [1, 0]
+    assert (rate["limit"], rate["aggregate_key_type"], rate["evaluation_window_sec"]) == (
+        settings["waf_rate_limit_per_address"],
+        "IP",
+        300,
+    )
+    assert block["response_code"] == 429
+    assert block["response_header"] == [
+        {"name": "Access-Control-Allow-Origin", "value": settings["cors_allow_origin"]}
+    ]
+    assert bodies[block["custom_response_body_key"]]["content_type"] == "APPLICATION_JSON"
+    assert "error" in json.loads(bodies[block["custom_response_body_key"]]["content"])
+    assert (managed["vendor_name"], managed["name"]) == ("AWS", "AWSManagedRulesKnownBadInputsRuleSet")
+    (association,) = associations
+    assert association.values == {
+        **association.values,
+        "resource_arn": plan.only("aws_api_gateway_stage").values["arn"],
+        "web_acl_arn": acl.values["arn"],
+    }
+    assert logging["resource_arn"] == acl.values["arn"]
+    assert logging["log_destination_configs"] == [log_group["arn"]]
+    assert log_group["name"].startswith("aws-waf-logs-")
+    assert logging["redacted_fields"] == [
+        {**logging["redacted_fields"][0], "single_header": [{"name": "authorization"}]}
+    ]

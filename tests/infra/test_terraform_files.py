@@ -17,6 +17,7 @@ EXPECTED_MODULES = {
     "monitoring",
     "route53",
     "sqs",
+    "waf",
 }
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
 TERRAFORM = shutil.which("terraform")

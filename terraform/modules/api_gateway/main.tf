@@ -107,8 +107,8 @@ resource "aws_cloudwatch_log_group" "execution" {
 
 resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV_AWS_120:Positions change every few seconds; a cache would serve stale ones and bill by the hour.
+  #checkov:skip=CKV2_AWS_77:The web ACL of the waf module carries AWSManagedRulesKnownBadInputsRuleSet (Log4j); checkov cannot follow its ARN across modules, the plan tests do.
   #checkov:skip=CKV2_AWS_51:Devices authenticate with Cognito id tokens; client certificates would need a certificate per bus.
-  #checkov:skip=CKV2_AWS_29:Abuse is bounded by per-stage throttling and Cognito; a WAF web ACL is left to the account's edge policy.
   rest_api_id          = aws_api_gateway_rest_api.this.id
   deployment_id        = aws_api_gateway_deployment.this.id
   stage_name           = var.stage_name
@@ -140,6 +140,14 @@ resource "aws_api_gateway_stage" "this" {
   }
 
   depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
+}
+
+# The web ACL in front of the stage, where the environment has one.
+resource "aws_wafv2_web_acl_association" "stage" {
+  count = var.waf_enabled ? 1 : 0
+
+  resource_arn = aws_api_gateway_stage.this.arn
+  web_acl_arn  = var.web_acl_arn
 }
 
 resource "aws_api_gateway_method_settings" "all" {

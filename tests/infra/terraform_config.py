@@ -133,7 +133,8 @@ def child_modules() -> list[TerraformModule]:
 
 
 def all_modules() -> list[TerraformModule]:
-    return [root_module(), *child_modules()]
+    """The root, its modules, and the CI role's own root (terraform/bootstrap)."""
+    return [root_module(), *child_modules(), load_module(TERRAFORM_DIR / "bootstrap")]
 
 
 def load_tfvars(path: Path) -> dict[str, Any]:

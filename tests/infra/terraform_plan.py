@@ -25,6 +25,9 @@ TERRAFORM = shutil.which("terraform")
 PROVIDER_MIRROR = Path(os.environ.get("BUSGPS_TERRAFORM_PROVIDER_MIRROR", "/opt/tf-plugins"))
 PLAN_TEST = TERRAFORM_DIR / "tests" / "plan.tftest.hcl"
 ENVIRONMENTS = ("sandbox", "staging", "production", "local")
+# The environments CI deploys, each with a CI role of its own, and the settings that role depends on.
+DEPLOYED_ENVIRONMENTS = ("sandbox", "staging", "production")
+CI_ROLE_SETTINGS = ("aws_region", "manage_api_gateway_account", "waf_enabled", "domain_name")
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,6 @@ class Plan:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Root outputs whose value the plan knows.
     outputs: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
 
     def of_type(self, resource_type: str, module: str | None = None) -> list[PlannedResource]:
         return [
@@ -192,21 +194,24 @@ def prepare_copy(work: Path) -> tuple[Path, dict[str, str]]:
     else:
         config.write_text("", encoding="utf-8")
     environment["TF_CLI_CONFIG_FILE"] = str(config)
-    # -lockfile=readonly: the committed lock file must already pin what is installed.
-    init = _run(
-        ["init", "-backend=false", "-input=false", "-lockfile=readonly", "-no-color"],
-        work / "terraform",
-        environment,
-    )
-    if init.returncode != 0:
-        raise PlanFailed(f"terraform init failed:\n{init.stdout[-3000:]}{init.stderr[-3000:]}")
     return work / "terraform", environment
 
 
+def _init(directory: Path, environment: dict[str, str]) -> None:
+    # -lockfile=readonly: the committed lock file must already pin what is installed.
+    init = _run(
+        ["init", "-backend=false", "-input=false", "-lockfile=readonly", "-no-color"], directory, environment
+    )
+    if init.returncode != 0:
+        raise PlanFailed(
+            f"terraform init of {directory.name} failed:\n{init.stdout[-3000:]}{init.stderr[-3000:]}"
+        )
+
+
 def plan_environments(
-    work: Path,
+    directory: Path,
+    environment: dict[str, str],
     expected_check_failures: Callable[[str], list[str]],
-    environments: tuple[str, ...] = ENVIRONMENTS,
 ) -> dict[tuple[str, str], Plan]:
     """(environment, run) -> its plan, for every run of plan.tftest.hcl, in one terraform test.
 
@@ -214,10 +219,10 @@ def plan_environments(
     runs expect exactly the check failures `expected_check_failures(environment)` names, which
     Terraform then verifies (a check that does not fail as expected fails the run too).
     """
-    directory, environment = prepare_copy(work)
+    _init(directory, environment)
     plan_test = PLAN_TEST.read_text(encoding="utf-8")
     (directory / "tests" / PLAN_TEST.name).unlink()
-    for name in environments:
+    for name in ENVIRONMENTS:
         settings = (directory / "environments" / f"{name}.tfvars").read_text(encoding="utf-8")
         expected = ", ".join(expected_check_failures(name))
         expect = f"  command = plan\n  expect_failures = [{expected}]\n"
@@ -226,6 +231,32 @@ def plan_environments(
         (directory / "tests" / f"{name}.tftest.hcl").write_text(
             f"{runs}\nvariables {{\n{settings}}}\n", encoding="utf-8"
         )
+    return _test(directory, environment)
+
+
+def plan_ci_roles(
+    directory: Path, environment: dict[str, str], settings_of: Callable[[str], dict[str, Any]]
+) -> dict[tuple[str, str], Plan]:
+    """(environment, run) -> the plan of the environment's CI role (terraform/bootstrap), planned
+    with the settings of the environment that the role depends on."""
+    bootstrap = directory / "bootstrap"
+    _init(bootstrap, environment)
+    plan_test = (bootstrap / "tests" / PLAN_TEST.name).read_text(encoding="utf-8")
+    (bootstrap / "tests" / PLAN_TEST.name).unlink()
+    for name in DEPLOYED_ENVIRONMENTS:
+        settings = settings_of(name)
+        values = {
+            "environment": name,
+            **{key: settings[key] for key in CI_ROLE_SETTINGS},
+        }
+        lines = "".join(f"  {key} = {json.dumps(value)}\n" for key, value in values.items())
+        (bootstrap / "tests" / f"{name}.tftest.hcl").write_text(
+            plan_test.replace("\nvariables {\n", f"\nvariables {{\n{lines}", 1), encoding="utf-8"
+        )
+    return _test(bootstrap, environment)
+
+
+def _test(directory: Path, environment: dict[str, str]) -> dict[tuple[str, str], Plan]:
     tested = _run(["test", "-json", "-verbose", "-no-color"], directory, environment)
     plans: dict[tuple[str, str], Plan] = {}
     errors: list[str] = []
@@ -234,16 +265,10 @@ def plan_environments(
         test_file, run = message.get("@testfile", ""), message.get("@testrun")
         name = Path(test_file).name.removesuffix(".tftest.hcl")
         if message["type"] == "test_plan" and run is not None:
-            warnings = plans[(name, run)].warnings if (name, run) in plans else []
             plans[(name, run)] = _plan(name, run, message["test_plan"])
-            plans[(name, run)].warnings.extend(warnings)
-        elif message["type"] == "diagnostic":
+        elif message["type"] == "diagnostic" and message["diagnostic"]["severity"] == "error":
             diagnostic = message["diagnostic"]
-            text = f"{diagnostic['summary']}: {diagnostic.get('detail', '')}"
-            if diagnostic["severity"] == "warning" and run is not None:
-                plans.setdefault((name, run), Plan(name, run)).warnings.append(text)
-            elif diagnostic["severity"] == "error":
-                errors.append(f"{name}/{run}: {text}")
+            errors.append(f"{name}/{run}: {diagnostic['summary']}: {diagnostic.get('detail', '')}")
     if tested.returncode != 0 or errors:
         raise PlanFailed("\n".join(errors) or tested.stdout[-3000:] + tested.stderr[-3000:])
     return plans

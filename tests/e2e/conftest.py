@@ -104,18 +104,23 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 @pytest.fixture(scope="module")
 def client(local_stack: dict[str, Any]) -> Iterator[BusGpsClient]:
     """The client library, logged in as the shared stack's demo device."""
+    with requests.Session() as session:
+        yield client_of(local_stack, session)
+
+
+def client_of(details: dict[str, Any], session: requests.Session) -> BusGpsClient:
+    """The client library for a stack (its stack.json), logged in as its demo device."""
     target = StackTarget(
-        api_url=local_stack["api_url"],
-        post_url=local_stack["post_url"],
-        get_url=local_stack["get_url"],
-        region=local_stack["region"],
-        stream_name=local_stack["stream_name"],
+        api_url=details["api_url"],
+        post_url=details["post_url"],
+        get_url=details["get_url"],
+        region=details["region"],
+        stream_name=details["stream_name"],
     )
     tokens = CognitoTokenSource(
-        cognito_client(local_stack["region"], local_stack["emulator_endpoint"]),
-        local_stack["app_client_id"],
-        local_stack["username"],
-        local_stack["password"],
+        cognito_client(details["region"], details["emulator_endpoint"]),
+        details["app_client_id"],
+        details["username"],
+        details["password"],
     )
-    with requests.Session() as session:
-        yield BusGpsClient(target, tokens, session=session)
+    return BusGpsClient(target, tokens, session=session)

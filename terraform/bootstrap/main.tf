@@ -28,6 +28,85 @@ locals {
   )
 }
 
+locals {
+  web_acl_statements = [
+    {
+      sid     = "WebAcl"
+      actions = ["wafv2:*"]
+      resources = [
+        "arn:aws:wafv2:${local.region}:${local.account}:regional/webacl/${local.prefix}/*",
+        "arn:aws:wafv2:${local.region}:${local.account}:regional/managedruleset/*/*",
+        "arn:aws:apigateway:${local.region}::/restapis/*/stages/*",
+      ]
+      conditions = []
+    },
+    {
+      sid        = "AssociateTheWebAclWithTheStage"
+      actions    = ["apigateway:SetWebACL"]
+      resources  = ["arn:aws:apigateway:${local.region}::/restapis/*/stages/*"]
+      conditions = []
+    },
+    {
+      # WAF delivers its logs through CloudWatch Logs' log delivery and an account-wide resource policy.
+      sid = "WebAclLogDelivery"
+      actions = [
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+      ]
+      resources  = ["*"]
+      conditions = []
+    },
+  ]
+
+  domain_statements = [
+    {
+      sid        = "RequestTheCertificate"
+      actions    = ["acm:AddTagsToCertificate", "acm:RequestCertificate"]
+      resources  = ["*"]
+      conditions = [{ test = "StringEquals", variable = "aws:RequestTag/Environment", values = [var.environment] }]
+    },
+    {
+      sid = "TheCertificate"
+      actions = [
+        "acm:DeleteCertificate",
+        "acm:DescribeCertificate",
+        "acm:ListTagsForCertificate",
+        "acm:RemoveTagsFromCertificate",
+      ]
+      resources  = ["arn:aws:acm:${local.region}:${local.account}:certificate/*"]
+      conditions = []
+    },
+    {
+      sid = "FindTheZone"
+      actions = [
+        "route53:GetChange",
+        "route53:GetHostedZone",
+        "route53:ListHostedZones",
+        "route53:ListResourceRecordSets",
+        "route53:ListTagsForResource",
+      ]
+      resources  = ["*"]
+      conditions = []
+    },
+    {
+      # Only the domain's own records, and its certificate's validation records below it.
+      sid       = "TheDomainsRecords"
+      actions   = ["route53:ChangeResourceRecordSets"]
+      resources = ["arn:aws:route53:::hostedzone/*"]
+      conditions = [{
+        test     = "ForAllValues:StringLike"
+        variable = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+        values   = [var.domain_name, "*.${var.domain_name}"]
+      }]
+    },
+  ]
+}
+
 resource "aws_iam_openid_connect_provider" "gitlab" {
   count = var.create_oidc_provider ? 1 : 0
 
@@ -176,9 +255,11 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
+  # What AWS names itself (the key, the user pool) is created only tagged with the environment,
+  # and then reached through that tag.
   statement {
-    sid       = "CreateTheKeyTagged"
-    actions   = ["kms:CreateKey", "kms:TagResource"]
+    sid       = "CreateTaggedWithTheEnvironment"
+    actions   = ["cognito-idp:CreateUserPool", "kms:CreateKey", "kms:TagResource"]
     resources = ["*"]
     condition {
       test     = "StringEquals"
@@ -230,17 +311,6 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["*"]
   }
 
-  statement {
-    sid       = "CreateTheUserPoolTagged"
-    actions   = ["cognito-idp:CreateUserPool"]
-    resources = ["*"]
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/Environment"
-      values   = [var.environment]
-    }
-  }
-
   # The user pool, its client and domain; AdminCreateUser and AdminSetUserPassword for the smoke test.
   statement {
     sid       = "TheEnvironmentsUserPool"
@@ -289,94 +359,20 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:aws:cloudwatch:${local.region}:${local.account}:alarm:${local.prefix}-*"]
   }
 
+  # Rights for what only some environments have: a web ACL, a custom domain.
   dynamic "statement" {
-    for_each = var.waf_enabled ? [1] : []
+    for_each = concat(var.waf_enabled ? local.web_acl_statements : [], var.domain_name != "" ? local.domain_statements : [])
     content {
-      sid     = "WebAcl"
-      actions = ["wafv2:*"]
-      resources = [
-        "arn:aws:wafv2:${local.region}:${local.account}:regional/webacl/${local.prefix}/*",
-        "arn:aws:wafv2:${local.region}:${local.account}:regional/managedruleset/*/*",
-        "arn:aws:apigateway:${local.region}::/restapis/*/stages/*",
-      ]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.waf_enabled ? [1] : []
-    content {
-      sid       = "AssociateTheWebAclWithTheStage"
-      actions   = ["apigateway:SetWebACL"]
-      resources = ["arn:aws:apigateway:${local.region}::/restapis/*/stages/*"]
-    }
-  }
-
-  # WAF delivers its logs through CloudWatch Logs' log delivery and an account-wide resource policy.
-  dynamic "statement" {
-    for_each = var.waf_enabled ? [1] : []
-    content {
-      sid = "WebAclLogDelivery"
-      actions = [
-        "logs:CreateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:DescribeResourcePolicies",
-        "logs:GetLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:UpdateLogDelivery",
-      ]
-      resources = ["*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.domain_name != "" ? [1] : []
-    content {
-      sid       = "RequestTheCertificate"
-      actions   = ["acm:RequestCertificate", "acm:AddTagsToCertificate"]
-      resources = ["*"]
-      condition {
-        test     = "StringEquals"
-        variable = "aws:RequestTag/Environment"
-        values   = [var.environment]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.domain_name != "" ? [1] : []
-    content {
-      sid = "TheCertificate"
-      actions = [
-        "acm:DeleteCertificate",
-        "acm:DescribeCertificate",
-        "acm:ListTagsForCertificate",
-        "acm:RemoveTagsFromCertificate",
-      ]
-      resources = ["arn:aws:acm:${local.region}:${local.account}:certificate/*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.domain_name != "" ? [1] : []
-    content {
-      sid       = "FindTheZone"
-      actions   = ["route53:GetChange", "route53:GetHostedZone", "route53:ListHostedZones", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]
-      resources = ["*"]
-    }
-  }
-
-  # Only the domain's own records, and its certificate's validation records below it.
-  dynamic "statement" {
-    for_each = var.domain_name != "" ? [1] : []
-    content {
-      sid       = "TheDomainsRecords"
-      actions   = ["route53:ChangeResourceRecordSets"]
-      resources = ["arn:aws:route53:::hostedzone/*"]
-      condition {
-        test     = "ForAllValues:StringLike"
-        variable = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
-        values   = [var.domain_name, "*.${var.domain_name}"]
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
       }
     }
   }

@@ -173,6 +173,46 @@ def test_post_batch_numbers_failed_entries_as_in_the_file(
     assert exit_code == 1
 
 
+def test_post_batch_passes_trip_fields_on_as_the_file_holds_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    # Given a JSON lines file whose entries carry GTFS-Realtime trip fields
+    entries = [
+        {
+            "busId": "7",
+            "latitude": 38.7,
+            "longitude": -9.1,
+            "tripId": "15-0-F",
+            "routeId": "15",
+            "directionId": 0,
+        },
+        {
+            "busId": "8",
+            "latitude": -36.8,
+            "longitude": 174.7,
+            "startDate": "20261205",
+            "startTime": "25:10:00",
+        },
+    ]
+    file = tmp_path / "positions.jsonl"
+    file.write_text("\n".join(json.dumps(entry) for entry in entries))
+    sent: list[list[dict[str, object]]] = []
+
+    def post_batch(self: BusGpsClient, batch: list[dict[str, object]]) -> BatchResult:
+        sent.append(batch)
+        return BatchResult(message="Success", acceptedCount=len(batch), failedCount=0, failed=[])
+
+    monkeypatch.setattr(BusGpsClient, "post_batch", post_batch)
+
+    # When the file is posted
+    exit_code = main(["post-batch", str(file), "--api-url", "http://127.0.0.1:9", "--token", "t"])
+
+    # Then the entries went as they are, trip fields and all
+    assert exit_code == 0
+    assert sent == [entries]
+    assert json.loads(capsys.readouterr().out)["acceptedCount"] == 2
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -1,4 +1,4 @@
-"""Static GTFS: read a feed, find the trips in service at a moment, and where their vehicles are.
+"""Static GTFS: read a feed, find the trips in service at a moment, and drive buses along them.
 
 from busgps.client.gtfs import Schedule, read_gtfs
 
@@ -8,6 +8,7 @@ for run in schedule.active_trips(datetime.now(UTC)):
     print(run.trip.trip_id, run.start_date, run.start_time, fix.latitude, fix.longitude, fix.bearing)
 """
 
+from busgps.client.gtfs.fleet import TimetableFleet
 from busgps.client.gtfs.reader import (
     GtfsError,
     StaticGtfs,
@@ -22,6 +23,7 @@ __all__ = [
     "GtfsError",
     "Schedule",
     "StaticGtfs",
+    "TimetableFleet",
     "TripRun",
     "VehicleFix",
     "format_time",

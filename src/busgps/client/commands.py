@@ -1,4 +1,4 @@
-"""Subcommands of the `busgps` console script: token, post, post-batch, get, buses, history, simulate."""
+"""Subcommands of the `busgps` command: token, post, post-batch, get, buses, history, simulate, feed."""
 
 import argparse
 import json
@@ -14,6 +14,7 @@ from busgps.client.auth import AuthError, CognitoTokenSource, cognito_client, fe
 from busgps.client.driver import MAX_BATCH_SIZE, Progress, SimulatedFleet, run_fleet
 from busgps.client.gtfs import GtfsError, Schedule, TimetableFleet, read_gtfs
 from busgps.client.models import Position
+from busgps.client.realtime import feed_json, feed_summary
 from busgps.client.simulation import DEFAULT_CENTRE, Fleet
 from busgps.client.target import StackTarget, TargetError, resolve_target
 
@@ -96,6 +97,12 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         "--gtfs", type=Path, help="drive the trips of this static GTFS (zip or directory) on schedule"
     )
     simulate.set_defaults(run=_guarded(_run_simulate))
+
+    feed = subcommands.add_parser(
+        "feed", parents=[target], help="the GTFS-Realtime vehicle positions feed, summed up"
+    )
+    feed.add_argument("--json", action="store_true", help="the whole feed as protobuf's canonical JSON")
+    feed.set_defaults(run=_guarded(_run_feed))
 
 
 def stack_options() -> argparse.ArgumentParser:
@@ -313,6 +320,15 @@ def _timetable_fleet(path: Path, bus_count: int, prefix: str) -> TimetableFleet:
             file=sys.stderr,
         )
     return TimetableFleet(schedule, bus_count, bus_id_prefix=prefix)
+
+
+def _run_feed(arguments: argparse.Namespace) -> int:
+    feed = _client(arguments).vehicle_positions()
+    if arguments.json:
+        print(feed_json(feed))
+    else:
+        _print_json(feed_summary(feed, datetime.now(UTC)))
+    return 0
 
 
 class ProgressLine:

@@ -72,6 +72,8 @@ module "lambda" {
   ttl_seconds                = var.ttl_seconds
   ttl_field_name             = var.ttl_field_name
   cors_allow_origin          = var.cors_allow_origin
+  feed_max_age_seconds       = var.feed_max_age_seconds
+  feed_refresh_seconds       = var.feed_refresh_seconds
   invalid_records_queue_url  = module.sqs.invalid_records_queue_url
   invalid_records_queue_arn  = module.sqs.invalid_records_queue_arn
   consumer_failure_queue_arn = module.sqs.consumer_failure_queue_arn
@@ -104,6 +106,17 @@ module "api_gateway" {
   logging_level                  = local.is_production ? "ERROR" : "INFO"
   log_retention_days             = var.log_retention_days
   manage_account_cloudwatch_role = var.manage_api_gateway_account
+}
+
+# The GTFS-Realtime feed is read through CloudFront's caches (see the README's choice of CDN).
+module "cloudfront" {
+  source = "./modules/cloudfront"
+
+  name                 = local.name_prefix
+  api_domain_name      = module.api_gateway.domain_name
+  api_stage_name       = module.api_gateway.stage_name
+  origin_shield_region = var.aws_region
+  feed_refresh_seconds = var.feed_refresh_seconds
 }
 
 # Left out entirely when no domain is set.

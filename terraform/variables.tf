@@ -91,6 +91,26 @@ variable "ttl_field_name" {
   description = "Attribute holding an item's expiry (epoch seconds): the tables' TTL attribute and the functions' TTL_FIELD_NAME."
 }
 
+variable "feed_max_age_seconds" {
+  type        = number
+  description = "A bus whose newest fix is older than this many seconds is left out of the GTFS-Realtime feed (FEED_MAX_AGE_SECONDS; MobilityData advises 90)."
+
+  validation {
+    condition     = var.feed_max_age_seconds > 0 && var.feed_max_age_seconds <= 86400
+    error_message = "feed_max_age_seconds must be between 1 and 86400."
+  }
+}
+
+variable "feed_refresh_seconds" {
+  type        = number
+  description = "The GTFS-Realtime feed is built at most once per this many seconds, and caches keep it as long (FEED_REFRESH_SECONDS; MobilityData advises at most 30)."
+
+  validation {
+    condition     = var.feed_refresh_seconds >= 1 && var.feed_refresh_seconds <= 300
+    error_message = "feed_refresh_seconds must be between 1 and 300."
+  }
+}
+
 variable "consumer_batch_size" {
   type        = number
   description = "Most records per consumer invocation (1 to 10000)."

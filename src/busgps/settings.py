@@ -35,6 +35,10 @@ class ConsumerSettings(TableSettings):
 
 class ApiSettings(TableSettings):
     cors_allow_origin: str = Field(default="*", alias="CORS_ALLOW_ORIGIN", min_length=1)
+    # A bus whose newest fix is older than this is left out of the GTFS-Realtime feed.
+    feed_max_age_seconds: int = Field(default=90, alias="FEED_MAX_AGE_SECONDS", gt=0, le=24 * 3600)
+    # The feed is built at most once per this period, and HTTP caches may keep it this long.
+    feed_refresh_seconds: int = Field(default=10, alias="FEED_REFRESH_SECONDS", ge=1, le=300)
 
 
 SettingsModel = TypeVar("SettingsModel", bound=BaseModel)

@@ -17,6 +17,11 @@ kinesis_retention_hours = 168
 ttl_seconds    = 3600
 ttl_field_name = "expirationTime"
 
+# GTFS-Realtime feed: a bus is left out once its newest fix is this old; the feed is rebuilt (and
+# cacheable) once per refresh period.
+feed_max_age_seconds = 90
+feed_refresh_seconds = 10
+
 consumer_batch_size                     = 500
 consumer_batching_window_seconds        = 1
 consumer_parallelization_factor         = 4

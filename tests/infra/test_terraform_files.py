@@ -17,6 +17,7 @@ from infra.terraform_config import (
 
 EXPECTED_MODULES = {
     "api_gateway",
+    "cloudfront",
     "cognito",
     "dynamodb",
     "kinesis",

@@ -1,5 +1,6 @@
 """The query API Lambda against the emulator, through REST proxy events."""
 
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -7,6 +8,8 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from google.protobuf import json_format
+from google.transit import gtfs_realtime_pb2
 
 from busgps.dal.clients import dynamodb_client
 from busgps.handlers import api, consumer
@@ -206,3 +209,87 @@ def test_a_store_that_fails_is_a_json_503_to_retry(resources: Resources) -> None
     assert status == 503
     assert headers["Retry-After"] == "1"
     assert "try again" in body["error"]
+
+
+def _feed(headers: dict[str, str] | None = None, **query: str) -> dict[str, Any]:
+    event = api_event(
+        "/v1/gtfs-rt/vehicle-positions",
+        query=query or None,
+        headers={"Accept": "application/x-protobuf", **(headers or {})},
+    )
+    response: dict[str, Any] = api.lambda_handler(event, LambdaContext())
+    return response
+
+
+def test_the_feed_is_protobuf_of_the_buses_with_a_recent_fix(
+    resources: Resources, operations: list[str]
+) -> None:
+    # Given a bus seen 5 s ago and one seen 10 minutes ago (expired for the feed, not for the API)
+    _store(("fresh", 48.1375, 5), ("quiet", 48.2, 600))
+    operations.clear()
+
+    # When the feed is fetched
+    response = _feed()
+
+    # Then it is base64 protobuf (binary for API Gateway) with the caching headers, of the fresh bus only
+    headers = _headers(response)
+    assert response["statusCode"] == 200
+    assert response["isBase64Encoded"] is True
+    assert headers["Content-Type"] == "application/x-protobuf"
+    assert headers["Cache-Control"] == "public, max-age=10"
+    assert headers["ETag"].startswith('"')
+    feed = gtfs_realtime_pb2.FeedMessage.FromString(base64.b64decode(response["body"]))
+    assert [entity.vehicle.vehicle.id for entity in feed.entity] == ["fresh"]
+    assert feed.entity[0].vehicle.position.speed == 8.25
+    # And the store was read with one Scan of the latest positions, never a Query per bus
+    assert operations == ["Scan"]
+
+
+def test_the_feed_answers_a_conditional_get_with_304_and_json_on_request(resources: Resources) -> None:
+    # Given a stored bus and the feed's first answer
+    _store(("17", 48.1375, 5))
+    first = _feed()
+    etag = _headers(first)["ETag"]
+
+    # When the same snapshot is asked for again with its ETag
+    again = _feed(headers={"If-None-Match": etag})
+
+    # Then it is a 304 without a body, with the same validators
+    assert again["statusCode"] == 304
+    assert again["body"] == ""
+    assert _headers(again)["ETag"] == etag
+
+    # And format=json is protobuf's canonical JSON of the same message
+    as_json = _feed(format="json")
+    assert _headers(as_json)["Content-Type"] == "application/json"
+    feed = gtfs_realtime_pb2.FeedMessage.FromString(base64.b64decode(first["body"]))
+    assert as_json["isBase64Encoded"] is False
+    assert json_format.Parse(as_json["body"], gtfs_realtime_pb2.FeedMessage()) == feed
+
+
+def test_an_unknown_feed_format_is_a_400_naming_the_parameter(resources: Resources) -> None:
+    response = _feed(format="xml")
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {"error": "Param format must be protobuf or json"}
+
+
+def test_gtfs_fields_are_returned_by_the_v1_reads(resources: Resources) -> None:
+    # Given a fix with a trip through the consumer
+    now = time.time()
+    trip = {
+        "tripId": "T1",
+        "routeId": "728",
+        "directionId": 0,
+        "startDate": "20261201",
+        "startTime": "08:30:00",
+    }
+    record = kinesis_record("bus-t", {"latitude": 38.7, "longitude": -9.1, "timestamp": now, **trip})
+    assert consumer.lambda_handler(kinesis_event(record), LambdaContext()) == {"batchItemFailures": []}
+
+    # When it is read as the latest position and as history
+    latest = _get("/v1/buses/bus-t", "/v1/buses/{busId}")[2]
+    history = _get("/v1/buses/bus-t/positions", "/v1/buses/{busId}/positions")[2]
+
+    # Then both carry the trip, by the API's names
+    assert {name: latest[name] for name in trip} == trip
+    assert {name: history["positions"][0][name] for name in trip} == trip

@@ -6,7 +6,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from busgps.models.position import OPTIONAL_FIELDS, Position
+from busgps.models.position import DESCRIPTOR_FIELDS, OPTIONAL_FIELDS, Position
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -38,11 +38,17 @@ class ItemLayout:
             value = getattr(position, name)
             if value is not None:
                 attributes[name] = value
+        attributes.update(position.descriptors())
         return {name: _serializer.serialize(value) for name, value in attributes.items()}
 
     def from_item(self, item: dict[str, Any]) -> Position:
         values = {name: _deserializer.deserialize(value) for name, value in item.items()}
-        optional: dict[str, Decimal | None] = {name: values.get(name) for name in OPTIONAL_FIELDS}
+        optional: dict[str, Any] = {name: values.get(name) for name in OPTIONAL_FIELDS}
+        descriptors: dict[str, Any] = {
+            name: values.get(api_name) for name, api_name in DESCRIPTOR_FIELDS.items()
+        }
+        if descriptors["direction_id"] is not None:
+            descriptors["direction_id"] = int(descriptors["direction_id"])
         return Position(
             bus_id=str(values["busId"]),
             time_ms=int(values["positionTimeMs"]),
@@ -51,4 +57,5 @@ class ItemLayout:
             received_at_ms=int(values["receivedAtMs"]),
             sequence_number=str(values["sequenceNumber"]),
             **optional,
+            **descriptors,
         )

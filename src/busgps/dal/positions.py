@@ -3,7 +3,7 @@
 Every read filters out expired items: DynamoDB deletes them lazily, sometimes days after their TTL.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +121,20 @@ class DynamoPositionStore:
         if after_bus_id is not None:
             request["ExclusiveStartKey"] = {"busId": {"S": after_bus_id}}
         return self._page(self.client.scan, request, limit)
+
+    def latest_since(self, since_ms: int, now_s: int) -> Iterator[Position]:
+        request: dict[str, Any] = {
+            "TableName": self.latest_table_name,
+            "FilterExpression": "#expiry > :now AND positionTimeMs >= :since",
+            "ExpressionAttributeNames": {"#expiry": self.layout.ttl_field_name},
+            "ExpressionAttributeValues": {":now": {"N": str(now_s)}, ":since": {"N": str(since_ms)}},
+        }
+        while True:
+            response = self.client.scan(**request)
+            yield from (self.layout.from_item(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def history(self, bus_id: str, from_ms: int, to_ms: int, limit: int, now_s: int) -> Page:
         """One bus's positions with from_ms <= time <= to_ms, newest first."""

@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from busgps.dal.factory import position_store
 from busgps.logic import queries
 from busgps.logic.errors import InvalidParameter, NotFound
+from busgps.logic.feed import FeedSnapshots, feed_answer
 from busgps.observability import logger
 from busgps.settings import api_settings
 
@@ -84,6 +85,30 @@ def resolver() -> APIGatewayRestResolver:
         if output_format == "geojson":
             return Response(status_code=200, content_type=GEOJSON, body=to_json(body))
         return body
+
+    feed = FeedSnapshots(
+        lambda since_ms: store.latest_since(since_ms, _now_s()),
+        max_age_seconds=settings.feed_max_age_seconds,
+        refresh_seconds=settings.feed_refresh_seconds,
+        clock=time.time,
+    )
+
+    @app.get("/v1/gtfs-rt/vehicle-positions")
+    def vehicle_positions_feed() -> Response[bytes | str]:
+        event = app.current_event
+        answer = feed_answer(
+            feed.current(),
+            queries.feed_format_param(event.get_query_string_value("format")),
+            if_none_match=event.headers.get("If-None-Match"),
+            if_modified_since=event.headers.get("If-Modified-Since"),
+            refresh_seconds=settings.feed_refresh_seconds,
+        )
+        return Response(
+            status_code=answer.status,
+            content_type=answer.representation.content_type,
+            headers=answer.headers,
+            body=answer.body,
+        )
 
     @app.get("/v1/buses/<bus_id>")
     def latest_position(bus_id: str) -> dict[str, Any]:

@@ -43,6 +43,9 @@ class EnvironmentSettings(BaseModel):
     ttl_seconds: int = Field(gt=0, le=366 * 24 * 3600)
     ttl_field_name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 
+    feed_max_age_seconds: int = Field(gt=0, le=86400)
+    feed_refresh_seconds: int = Field(ge=1, le=300)
+
     # The limits of Lambda's CreateEventSourceMapping for a Kinesis source.
     consumer_batch_size: int = Field(ge=1, le=10000)
     consumer_batching_window_seconds: int = Field(ge=0, le=300)

@@ -151,6 +151,8 @@ def function_environment(
         "TTL_FIELD_NAME": settings.ttl_field_name,
         "DEAD_LETTER_QUEUE_URL": resources.invalid_records_queue_url,
         "CORS_ALLOW_ORIGIN": settings.cors_allow_origin,
+        "FEED_MAX_AGE_SECONDS": str(settings.feed_max_age_seconds),
+        "FEED_REFRESH_SECONDS": str(settings.feed_refresh_seconds),
     }
 
 

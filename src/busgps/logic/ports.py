@@ -1,6 +1,6 @@
 """What the domain needs from storage and from the dead-letter queue; the data layer provides it."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,6 +38,10 @@ class PositionReader(Protocol):
 
     def list_latest(self, limit: int, after_bus_id: str | None, now_s: int) -> Page:
         """Latest positions of live buses in a stable order, starting after `after_bus_id`."""
+        ...
+
+    def latest_since(self, since_ms: int, now_s: int) -> Iterator[Position]:
+        """The latest position of every live bus whose fix was taken at or after `since_ms`."""
         ...
 
     def history(self, bus_id: str, from_ms: int, to_ms: int, limit: int, now_s: int) -> Page:

@@ -43,6 +43,13 @@ def time_param(name: str, value: str | None, default_ms: int) -> int:
         raise InvalidParameter(name, f"Param {name}: {error}") from None
 
 
+def feed_format_param(value: str | None) -> str:
+    """The GTFS-Realtime feed's format: protobuf unless json is asked for."""
+    if value not in (None, "protobuf", "json"):
+        raise InvalidParameter("format", "Param format must be protobuf or json")
+    return value or "protobuf"
+
+
 def encode_cursor(position: dict[str, Any]) -> str:
     text = json.dumps(position, separators=(",", ":"), sort_keys=True)
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")

@@ -17,9 +17,10 @@ def legacy_view(position: Position) -> dict[str, str]:
     }
 
 
-def _optional(position: Position) -> dict[str, Decimal]:
+def _optional(position: Position) -> dict[str, Decimal | str | int]:
+    """The measurements and GTFS descriptors the fix carries, by their API names."""
     values = {name: getattr(position, name) for name in OPTIONAL_FIELDS}
-    return {name: value for name, value in values.items() if value is not None}
+    return {name: value for name, value in values.items() if value is not None} | position.descriptors()
 
 
 def position_view(position: Position) -> dict[str, Any]:

@@ -17,6 +17,8 @@ locals {
   }
   api_environment = {
     CORS_ALLOW_ORIGIN       = var.cors_allow_origin
+    FEED_MAX_AGE_SECONDS    = tostring(var.feed_max_age_seconds)
+    FEED_REFRESH_SECONDS    = tostring(var.feed_refresh_seconds)
     POWERTOOLS_SERVICE_NAME = "busgps-api"
   }
 }

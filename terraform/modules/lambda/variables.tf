@@ -105,6 +105,16 @@ variable "cors_allow_origin" {
   description = "CORS_ALLOW_ORIGIN of the API function."
 }
 
+variable "feed_max_age_seconds" {
+  type        = number
+  description = "FEED_MAX_AGE_SECONDS of the API function: buses with an older newest fix are left out of the feed."
+}
+
+variable "feed_refresh_seconds" {
+  type        = number
+  description = "FEED_REFRESH_SECONDS of the API function: the feed is built at most once per this period."
+}
+
 variable "invalid_records_queue_url" {
   type        = string
   description = "URL of the invalid-records queue (the consumer's DEAD_LETTER_QUEUE_URL)."

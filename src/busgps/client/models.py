@@ -26,6 +26,7 @@ class Position:
     direction_id: int | None = None  # 0 or 1, as the trip's direction_id in the static feed
     start_date: str | None = None  # the trip's service day, YYYYMMDD
     start_time: str | None = None  # HH:MM:SS, past 24:00:00 for a trip of the previous service day
+    schedule_relationship: str | None = None  # GTFS-Realtime name; the API takes SCHEDULED if absent
     vehicle_label: str | None = None
     license_plate: str | None = None
     occupancy_status: str | None = None  # GTFS-Realtime OccupancyStatus name, e.g. MANY_SEATS_AVAILABLE
@@ -58,6 +59,7 @@ TRIP_FIELDS = {
     "direction_id": "directionId",
     "start_date": "startDate",
     "start_time": "startTime",
+    "schedule_relationship": "scheduleRelationship",
     "vehicle_label": "vehicleLabel",
     "license_plate": "licensePlate",
     "occupancy_status": "occupancyStatus",
@@ -120,6 +122,7 @@ class BusPosition(_Answer):
     direction_id: int | None = None
     start_date: str | None = None
     start_time: str | None = None
+    schedule_relationship: str | None = None
     vehicle_label: str | None = None
     license_plate: str | None = None
     occupancy_status: str | None = None

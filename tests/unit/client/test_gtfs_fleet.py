@@ -12,7 +12,15 @@ from busgps.client.gtfs import Schedule, TimetableFleet, read_gtfs
 from busgps.client.models import BatchResult, Position
 from support.gtfs_feeds import AUCKLAND, LISBON
 
-TRIP_KEYS = {"tripId", "routeId", "directionId", "startDate", "startTime", "vehicleLabel"}
+TRIP_KEYS = {
+    "tripId",
+    "routeId",
+    "directionId",
+    "startDate",
+    "startTime",
+    "scheduleRelationship",
+    "vehicleLabel",
+}
 
 
 @dataclass
@@ -76,6 +84,9 @@ def test_the_simulator_posts_each_bus_on_a_trip_in_service_with_the_trip_s_field
             assert set(entry) >= TRIP_KEYS
             run = in_service[(entry["tripId"], entry["startDate"], entry["startTime"])]
             assert (entry["routeId"], entry["directionId"]) == (run.trip.route_id, run.trip.direction_id)
+            assert entry["scheduleRelationship"] == (
+                "UNSCHEDULED" if entry["routeId"] == "15" else "SCHEDULED"
+            )
             assert entry["startDate"] == "20260603"
             assert entry["vehicleLabel"] == entry["busId"]
             assert entry["timestamp"] == f"2026-06-03T07:17:{10 * tick:02d}.000Z"

@@ -129,6 +129,9 @@ def test_calendar_dates_remove_and_add_service_days(tmp_path: Path):
     # Then the weekday trip runs on the 24th only, and the extra one on the 26th only
     assert at_ten == [[("W1", "20261224", "10:00:00")], [], [("E1", "20261226", "10:00:00")], []]
     assert schedule.services_on(date(2026, 12, 26)) == {"EXTRA"}
+    # And a trip of its own (not a frequency's) is SCHEDULED
+    (run,) = schedule.active_trips(_local(LISBON, 2026, 12, 24, 10, 10))
+    assert run.schedule_relationship == "SCHEDULED"
 
 
 @pytest.mark.parametrize("exact_times", [0, 1])
@@ -155,6 +158,8 @@ def test_frequencies_start_a_run_every_headway_until_their_end(tmp_path: Path, e
     fix = schedule.locate(run, _local(LISBON, 2026, 1, 14, 6, 35))
     assert (run.start_date, run.start_time) == ("20260114", "06:30:00")
     assert fix.latitude == pytest.approx(38.71)  # halfway, 5 minutes into 10
+    # And GTFS-Realtime calls a run without exact times UNSCHEDULED, one with them SCHEDULED
+    assert run.schedule_relationship == ("SCHEDULED" if exact_times else "UNSCHEDULED")
 
 
 def test_on_the_day_the_clocks_go_forward_the_service_day_starts_an_hour_before_midnight(tmp_path: Path):

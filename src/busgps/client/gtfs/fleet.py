@@ -47,6 +47,7 @@ class TimetableFleet:
                     direction_id=run.trip.direction_id,
                     start_date=run.start_date,
                     start_time=run.start_time,
+                    schedule_relationship=run.schedule_relationship,
                     vehicle_label=bus_id,
                 )
             )

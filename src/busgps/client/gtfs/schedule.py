@@ -37,6 +37,12 @@ class TripRun:
     day_start: datetime  # the service day's start (see `service_day_start`)
     start_seconds: int  # the trip's start time, seconds after day_start
     shift_seconds: int  # from the trip's stop_times to this run's: non-zero for frequency trips
+    exact_times: bool | None = None  # a frequency run's exact_times; None for a trip of its own
+
+    @property
+    def schedule_relationship(self) -> str:
+        """GTFS-Realtime's ScheduleRelationship: a frequency run without exact times is UNSCHEDULED."""
+        return "UNSCHEDULED" if self.exact_times is False else "SCHEDULED"
 
     @property
     def start_date(self) -> str:
@@ -185,7 +191,15 @@ class Schedule:
                 return [TripRun(span.trip, route, day, day_start, span.first_arrival, 0)]
             return []
         return [
-            TripRun(span.trip, route, day, day_start, departure, departure - span.first_departure)
+            TripRun(
+                span.trip,
+                route,
+                day,
+                day_start,
+                departure,
+                departure - span.first_departure,
+                frequency.exact_times,
+            )
             for frequency in frequencies
             for departure in _departures_in_service(frequency, span, seconds)
         ]

@@ -7,7 +7,7 @@ from pathlib import Path
 FEEDS = Path(__file__).resolve().parents[1] / "data" / "gtfs"
 # Europe/Lisbon: buses in service at any moment of any day from 2025 to 2035.
 LISBON = FEEDS / "lisbon"
-# Pacific/Auckland: night buses past midnight (to 26:17:00) and calendar_dates exceptions.
+# Pacific/Auckland: night buses past midnight (to 26:15:00) and calendar_dates exceptions.
 AUCKLAND = FEEDS / "auckland"
 
 # The files every small feed of a test shares unless it gives its own.

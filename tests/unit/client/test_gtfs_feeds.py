@@ -5,6 +5,7 @@ import random
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -113,11 +114,15 @@ def test_auckland_night_buses_run_past_midnight_on_the_previous_service_day(auck
         ("N1-0-2510", "20261205", "25:10:00"),
         ("N1-1-2510", "20261205", "25:10:00"),
     ]
-    # And being shapeless, each is on the straight line between the two stops it is between
-    fix = auckland.locate(runs[0], moment)
-    assert -36.87 < fix.latitude < -36.85
-    assert 174.71 < fix.longitude < 174.75
-    assert fix.speed > 0
+    # And having no shape, each vehicle is on the straight line between two consecutive stops of its trip
+    for run in runs:
+        fix = auckland.locate(run, moment)
+        place = (fix.latitude, fix.longitude)
+        stops = [auckland.feed.stops[time.stop_id] for time in auckland.feed.stop_times[run.trip.trip_id]]
+        legs = [((a.latitude, a.longitude), (b.latitude, b.longitude)) for a, b in pairwise(stops)]
+        detours = [distance_m(a, place) + distance_m(place, b) - distance_m(a, b) for a, b in legs]
+        assert min(detours) == pytest.approx(0.0, abs=1.0)
+        assert fix.speed > 0
 
 
 def test_auckland_calendar_dates_cancel_christmas_and_boxing_day_and_add_new_year_s_eve(auckland: Schedule):

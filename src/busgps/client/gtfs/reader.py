@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -133,6 +134,7 @@ def read_gtfs(path: str | Path) -> StaticGtfs:
         source.close()
 
 
+@lru_cache(maxsize=1 << 17)  # a feed repeats its few thousand times across millions of stop times
 def parse_time(text: str) -> int:
     """A GTFS time, H:MM:SS or HH:MM:SS, as seconds after the service day's start (hours may pass 24)."""
     parts = text.strip().split(":")
@@ -185,8 +187,9 @@ class _Source:
             reader = csv.reader(text)
             header = [column.strip() for column in next(reader, [])]
             for line, values in enumerate(reader, start=2):
-                if any(value.strip() for value in values):
-                    yield line, {column: value.strip() for column, value in zip(header, values, strict=False)}
+                stripped = list(map(str.strip, values))
+                if any(stripped):
+                    yield line, dict(zip(header, stripped, strict=False))
 
     def close(self) -> None:
         if self._zip is not None:

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
+from google.protobuf.message import DecodeError
+from google.transit.gtfs_realtime_pb2 import FeedMessage
 from pydantic import BaseModel, ValidationError
 
 from busgps.client.models import (
@@ -22,6 +24,8 @@ from busgps.client.models import (
 from busgps.client.target import StackTarget
 
 TokenSource = Callable[[], str]
+VEHICLE_POSITIONS_ROUTE = "/v1/gtfs-rt/vehicle-positions"
+PROTOBUF_MEDIA_TYPE = "application/x-protobuf"
 Answer = TypeVar("Answer", bound=BaseModel)
 
 
@@ -139,6 +143,24 @@ class BusGpsClient:
         url = self.target.route(f"/v1/buses/{_path_segment(bus_id)}/positions")
         return _parse(HistoryPage, self._send("GET", url, params=params), "GET", url)
 
+    def vehicle_positions(self) -> FeedMessage:
+        """GET /v1/gtfs-rt/vehicle-positions: the GTFS-Realtime feed, parsed from its protobuf."""
+        url = self.target.route(VEHICLE_POSITIONS_ROUTE)
+        response = self._request("GET", url, accept=PROTOBUF_MEDIA_TYPE)
+        media_type = response.headers.get("Content-Type", "")
+        if "json" in media_type or "text" in media_type:
+            raise ApiError(
+                "GET", url, response.status_code, f"{media_type} instead of protobuf", _body(response)
+            )
+        feed = FeedMessage()
+        try:
+            feed.ParseFromString(response.content)
+        except DecodeError as error:
+            raise ApiError(
+                "GET", url, response.status_code, f"not a GTFS-Realtime FeedMessage: {error}", None
+            ) from error
+        return feed
+
     # Transport.
 
     def _send(
@@ -149,7 +171,20 @@ class BusGpsClient:
         params: Mapping[str, Any] | None = None,
         authorized: bool = False,
     ) -> Any:
-        headers = {"Accept": "application/json"}
+        """The answer's JSON (or its text, when it is not JSON)."""
+        response = self._request(method, url, json_body, params, authorized)
+        return _body(response)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        authorized: bool = False,
+        accept: str = "application/json",
+    ) -> requests.Response:
+        headers = {"Accept": accept}
         if authorized:
             if self._token is None:
                 raise ApiError(method, url, 0, "this route needs an id token, and none was given", None)
@@ -161,13 +196,17 @@ class BusGpsClient:
             )
         except requests.RequestException as error:
             raise ConnectionFailed(f"cannot reach {url}: {error}") from error
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = response.text
         if response.status_code >= 400:
+            answer = _body(response)
             raise ApiError(method, url, response.status_code, _error_message(answer), answer)
-        return answer
+        return response
+
+
+def _body(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
 
 
 def _parse(model: type[Answer], answer: Any, method: str, url: str) -> Answer:

@@ -1,4 +1,4 @@
-"""Subcommands of the `busgps` console script: token, post, post-batch, get, buses, history, simulate."""
+"""Subcommands of the `busgps` command: token, post, post-batch, get, buses, history, simulate, feed."""
 
 import argparse
 import json
@@ -11,8 +11,10 @@ from typing import Any, TextIO
 
 from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed, TokenSource
 from busgps.client.auth import AuthError, CognitoTokenSource, cognito_client, fetch_id_token
-from busgps.client.driver import MAX_BATCH_SIZE, Progress, run_fleet
+from busgps.client.driver import MAX_BATCH_SIZE, Progress, SimulatedFleet, run_fleet
+from busgps.client.gtfs import GtfsError, Schedule, TimetableFleet, read_gtfs
 from busgps.client.models import Position
+from busgps.client.realtime import feed_json, feed_summary
 from busgps.client.simulation import DEFAULT_CENTRE, Fleet
 from busgps.client.target import StackTarget, TargetError, resolve_target
 
@@ -91,7 +93,16 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     simulate.add_argument("--centre", type=_coordinates, default=DEFAULT_CENTRE, help="LAT,LON of the city")
     simulate.add_argument("--seed", type=int, help="make the routes and speeds repeatable")
     simulate.add_argument("--prefix", default="sim-", help="bus ids start with this")
+    simulate.add_argument(
+        "--gtfs", type=Path, help="drive the trips of this static GTFS (zip or directory) on schedule"
+    )
     simulate.set_defaults(run=_guarded(_run_simulate))
+
+    feed = subcommands.add_parser(
+        "feed", parents=[target], help="the GTFS-Realtime vehicle positions feed, summed up"
+    )
+    feed.add_argument("--json", action="store_true", help="the whole feed as protobuf's canonical JSON")
+    feed.set_defaults(run=_guarded(_run_feed))
 
 
 def stack_options() -> argparse.ArgumentParser:
@@ -262,9 +273,13 @@ def _run_history(arguments: argparse.Namespace) -> int:
 
 def _run_simulate(arguments: argparse.Namespace) -> int:
     client = _client(arguments, authorized=True)
-    fleet = Fleet(
-        arguments.buses, centre=arguments.centre, seed=arguments.seed, bus_id_prefix=arguments.prefix
-    )
+    fleet: SimulatedFleet
+    if arguments.gtfs is not None:
+        fleet = _timetable_fleet(arguments.gtfs, arguments.buses, arguments.prefix)
+    else:
+        fleet = Fleet(
+            arguments.buses, centre=arguments.centre, seed=arguments.seed, bus_id_prefix=arguments.prefix
+        )
     line = ProgressLine(sys.stderr)
     interrupted = False
     try:
@@ -280,6 +295,40 @@ def _run_simulate(arguments: argparse.Namespace) -> int:
     if interrupted:
         return 130
     return 1 if progress is not None and progress.failed else 0
+
+
+def _timetable_fleet(path: Path, bus_count: int, prefix: str) -> TimetableFleet:
+    """A fleet on the feed's trips; says on stderr what the feed holds and what runs now."""
+    try:
+        schedule = Schedule(read_gtfs(path))
+    except GtfsError as error:
+        raise InputError(f"cannot use {path} as static GTFS: {error}") from error
+    agency = schedule.feed.agencies[0].name or schedule.feed.agencies[0].agency_id
+    in_service = len(schedule.active_trips(datetime.now(UTC)))
+    print(
+        f"{agency} ({schedule.zone.key}): {schedule.trip_count} trips, {in_service} in service now, "
+        f"{min(in_service, bus_count)} driven",
+        file=sys.stderr,
+    )
+    if not in_service:
+        print("no trip is in service now: buses set off as trips start", file=sys.stderr)
+    if schedule.skipped_trips:
+        trip_id, reason = next(iter(schedule.skipped_trips.items()))
+        print(
+            f"{len(schedule.skipped_trips)} trips cannot be driven and are left out "
+            f"(e.g. {trip_id}: {reason})",
+            file=sys.stderr,
+        )
+    return TimetableFleet(schedule, bus_count, bus_id_prefix=prefix)
+
+
+def _run_feed(arguments: argparse.Namespace) -> int:
+    feed = _client(arguments).vehicle_positions()
+    if arguments.json:
+        print(feed_json(feed))
+    else:
+        _print_json(feed_summary(feed, datetime.now(UTC)))
+    return 0
 
 
 class ProgressLine:

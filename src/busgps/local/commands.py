@@ -9,6 +9,7 @@ from busgps.local.stack import DEFAULT_STATE_DIR, StackOptions, run_stack
 
 DEFAULT_GATEWAY_PORT = 8000
 DEFAULT_EMULATOR_PORT = 4566
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
@@ -62,6 +63,19 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         help="throttle requests as the stage does, by the settings' api_throttling_rate_limit and "
         "api_throttling_burst_limit (default: on)",
     )
+    up.add_argument(
+        "--json-logs",
+        action="store_true",
+        help="show the functions' output as they write it (Powertools JSON log records and metrics) "
+        "instead of one line per consumer batch",
+    )
+    up.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="the functions' POWERTOOLS_LOG_LEVEL and the stack's own level (default: INFO for the "
+        "functions, WARNING for the stack)",
+    )
     up.set_defaults(run=_up)
 
 
@@ -76,5 +90,7 @@ def _up(arguments: argparse.Namespace) -> int:
             emulator_port=arguments.emulator_port,
             access_log=arguments.access_log,
             throttling=arguments.throttling,
+            json_logs=arguments.json_logs,
+            log_level=arguments.log_level,
         )
     )

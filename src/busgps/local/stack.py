@@ -17,7 +17,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ from busgps.local.emulator import (
     create_resources,
 )
 from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSourceMapping
+from busgps.local.function_logs import FunctionLog
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ LOCK_FILE_NAME = "stack.pid"
 STAGE = "local"
 # Run as Lambda runs it: in execution environments of its own, one per shard.
 CONSUMER_HANDLER = "busgps.handlers.consumer.lambda_handler"
+# How the consumer's log lines are labelled on the stack's terminal.
+CONSUMER_LABEL = "consumer"
 GATEWAY_START_TIMEOUT_SECONDS = 30.0
 # Each part gets this long to stop; the whole stop stays within a few seconds.
 PART_STOP_TIMEOUT_SECONDS = 2.0
@@ -70,6 +73,10 @@ class StackOptions:
     access_log: bool = True
     # The stage's throttling from the settings (api_throttling_rate_limit, api_throttling_burst_limit).
     throttling: bool = True
+    # The functions' output as they write it (Powertools JSON), instead of a line per batch.
+    json_logs: bool = False
+    # POWERTOOLS_LOG_LEVEL of the functions, and the level of the stack's own log; None: their defaults.
+    log_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,7 @@ def run_stack(options: StackOptions) -> int:
     previous = {number: signal.signal(number, request_stop) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         with contextlib.ExitStack() as running:
+            running.callback(_show_stack_log(options.log_level))
             _start(options, stop, running)
             while not stop.wait(0.5):
                 pass
@@ -208,6 +216,17 @@ def run_stack(options: StackOptions) -> int:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _show_stack_log(level: str | None) -> Callable[[], None]:
+    """The stack's own log, a line a record on stderr (warnings, or from `level`); returns its undoing."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    stack_logger = logging.getLogger("busgps.local")
+    stack_logger.addHandler(handler)
+    stack_logger.setLevel(level or logging.WARNING)
+    stack_logger.propagate = False
+    return lambda: stack_logger.removeHandler(handler)
 
 
 def _start(options: StackOptions, stop: threading.Event, running: contextlib.ExitStack) -> None:
@@ -248,6 +267,8 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     os.environ.update(function_environment(settings, resources, emulator.endpoint_url))
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "busgps")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "busgps")
+    if options.log_level:
+        os.environ["POWERTOOLS_LOG_LEVEL"] = options.log_level
     # The handlers' clients come from boto3's default session: hold it to AWS's limits, as in tests.
     guard_default_session()
     arns = LocalArns.for_settings(settings)
@@ -269,6 +290,7 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
         CONSUMER_HANDLER,
         boto3.client("kinesis"),
         boto3.client("sqs"),
+        function_output=FunctionLog(CONSUMER_LABEL, as_written=options.json_logs),
     )
     mapping.start()
     running.callback(mapping.stop, PART_STOP_TIMEOUT_SECONDS)

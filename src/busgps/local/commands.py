@@ -36,6 +36,13 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         help="moto server port; 0 picks a free one (default: %(default)s)",
     )
     up.add_argument(
+        "--lambda-port",
+        type=int,
+        default=0,
+        help="port of Lambda's Invoke API for the consumer (what `busgps redrive` calls); "
+        "0 picks a free one (default: %(default)s)",
+    )
+    up.add_argument(
         "--settings", type=Path, default=DEFAULT_SETTINGS_PATH, help="settings file (default: %(default)s)"
     )
     up.add_argument(
@@ -88,6 +95,7 @@ def _up(arguments: argparse.Namespace) -> int:
             host=arguments.host,
             port=arguments.port,
             emulator_port=arguments.emulator_port,
+            lambda_port=arguments.lambda_port,
             access_log=arguments.access_log,
             throttling=arguments.throttling,
             json_logs=arguments.json_logs,

@@ -41,6 +41,7 @@ from busgps.local.emulator import (
 )
 from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSourceMapping
 from busgps.local.function_logs import FunctionLog
+from busgps.local.lambda_api import LambdaApi, LocalFunction
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class StackOptions:
     host: str
     port: int
     emulator_port: int
+    # Lambda's Invoke API for the consumer; 0 picks a free port.
+    lambda_port: int = 0
     access_log: bool = True
     # The stage's throttling from the settings (api_throttling_rate_limit, api_throttling_burst_limit).
     throttling: bool = True
@@ -101,6 +104,10 @@ class LocalArns:
             ),
             api_gateway_kinesis_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-api-gateway-kinesis",
         )
+
+    @property
+    def consumer_function_name(self) -> str:
+        return self.consumer_function_arn.split(":function:", 1)[1]
 
 
 class StackLock:
@@ -167,6 +174,7 @@ def stack_details(
     resources: LocalResources,
     api_url: str,
     emulator_endpoint: str,
+    lambda_endpoint: str,
 ) -> dict[str, Any]:
     """The content of `.local/stack.json`; README's "Local stack" section documents each key."""
     return {
@@ -187,6 +195,8 @@ def stack_details(
         "history_table_name": resources.history_table_name,
         "invalid_records_queue_url": resources.invalid_records_queue_url,
         "consumer_failure_queue_url": resources.consumer_failure_queue_url,
+        "lambda_endpoint": lambda_endpoint,
+        "consumer_function_name": LocalArns.for_settings(settings).consumer_function_name,
         "settings_file": str(options.settings_path),
         "pid": os.getpid(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -296,6 +306,23 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     running.callback(mapping.stop, PART_STOP_TIMEOUT_SECONDS)
     _stop_requested(stop)
 
+    consumer = LocalFunction(
+        arns.consumer_function_arn,
+        CONSUMER_HANDLER,
+        settings.lambda_timeout_seconds,
+        settings.lambda_memory_mb,
+        FunctionLog(f"{CONSUMER_LABEL} (invoked)", as_written=options.json_logs),
+    )
+    try:
+        lambda_api = LambdaApi(options.host, options.lambda_port, [consumer])
+    except OSError as error:
+        raise StackError(
+            f"cannot listen on {options.host}:{options.lambda_port} ({error.strerror}): "
+            "pass another --lambda-port"
+        ) from None
+    lambda_api.start()
+    running.callback(lambda_api.stop)
+
     from busgps.local.gateway import GatewayConfig, create_gateway_app
 
     app = create_gateway_app(
@@ -333,7 +360,9 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     _wait_until_serving(server, serving, stop)
 
     host, port = gateway_socket.getsockname()[:2]
-    details = stack_details(options, settings, resources, f"http://{host}:{port}", emulator.endpoint_url)
+    details = stack_details(
+        options, settings, resources, f"http://{host}:{port}", emulator.endpoint_url, lambda_api.endpoint_url
+    )
     stack_file = options.state_dir / STACK_FILE_NAME
     running.callback(stack_file.unlink, missing_ok=True)
     _write_private_json(stack_file, details)

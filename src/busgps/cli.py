@@ -4,6 +4,7 @@ import argparse
 from collections.abc import Sequence
 
 from busgps.client import commands as client_commands
+from busgps.client.operator import commands as operator_commands
 from busgps.local import commands as local_commands
 
 
@@ -15,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subcommands = parser.add_subparsers(dest="command", required=True)
     client_commands.register(subcommands)
+    operator_commands.register(subcommands)
     local_commands.register(subcommands)
     return parser
 

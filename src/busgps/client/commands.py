@@ -97,7 +97,7 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     simulate = subcommands.add_parser(
         "simulate", parents=[target], help="simulated buses driving around a city, posting in batches"
     )
-    simulate.add_argument("--buses", type=_positive_int, default=10, help="how many buses (default 10)")
+    simulate.add_argument("--buses", type=_positive_int, default=10, help="how many buses")
     simulate.add_argument("--interval", type=_positive_float, default=5.0, help="seconds between fixes")
     simulate.add_argument("--duration", type=_positive_float, default=60.0, help="seconds to run")
     simulate.add_argument("--centre", type=_coordinates, default=DEFAULT_CENTRE, help="LAT,LON of the city")
@@ -114,7 +114,7 @@ def stack_options() -> argparse.ArgumentParser:
     """
     options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = options.add_argument_group(
-        "stack",
+        "stack options",
         "default: the local stack's .local/stack.json; each also reads BUSGPS_<NAME> from the environment",
     )
     group.add_argument("--api-url", help="base URL of the API, with its stage (BUSGPS_API_URL)")
@@ -132,7 +132,7 @@ def stack_options() -> argparse.ArgumentParser:
     group.add_argument(
         "--timeout",
         type=_positive_float,
-        help=f"HTTP timeout in seconds (default {DEFAULT_TIMEOUT_SECONDS:g})",
+        help=f"HTTP timeout in seconds (default: {DEFAULT_TIMEOUT_SECONDS:g})",
     )
     return options
 

@@ -30,6 +30,7 @@ import uvicorn
 from busgps.client.target import DEFAULT_STACK_FILE, STACK_FILE_VARIABLE
 from busgps.local.aws_limits import guard_default_session
 from busgps.local.config import EnvironmentSettings, load_environment_settings
+from busgps.local.control import LOCK_FILE_NAME, STACK_FILE_NAME
 from busgps.local.emulator import (
     DUMMY_ACCESS_KEY_ID,
     DUMMY_SECRET_ACCESS_KEY,
@@ -46,9 +47,7 @@ from busgps.local.lambda_api import LambdaApi, LocalFunction
 logger = logging.getLogger(__name__)
 
 # The stack file is written where the client commands look for it unless BUSGPS_STACK_FILE says otherwise.
-STACK_FILE_NAME = DEFAULT_STACK_FILE.name
 DEFAULT_STATE_DIR = DEFAULT_STACK_FILE.parent
-LOCK_FILE_NAME = "stack.pid"
 STAGE = "local"
 # Run as Lambda runs it: in execution environments of its own, one per shard.
 CONSUMER_HANDLER = "busgps.handlers.consumer.lambda_handler"
@@ -452,12 +451,12 @@ def ready_message(details: Mapping[str, Any], stack_file: Path) -> str:
             "",
             "Try it:",
             f"  TOKEN=$({cli} token)",
-            f'  curl -s -X POST {details["post_url"]} -H "Authorization: $TOKEN" \\',
+            f'  curl -s -w "\\n" -X POST {details["post_url"]} -H "Authorization: $TOKEN" \\',
             f"       -H 'Content-Type: application/json' -d {shlex.quote(body)}",
-            f"  curl -s '{details['get_url']}?busId=17'",
+            f"  curl -s -w '\\n' '{details['get_url']}?busId=17'",
             f"  {cli} simulate --buses 5 --interval 1 --duration 30",
             "",
-            "Ctrl-C stops it.",
+            "It runs in the foreground: Ctrl-C here, or `busgps local down` in another terminal, stops it.",
             "",
         ]
     )

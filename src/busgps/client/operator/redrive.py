@@ -219,10 +219,10 @@ class Redriver:
             except (ClientError, BotoCoreError) as error:
                 return f"cannot invoke {function}: {error}"
             payload = response["Payload"].read()
-            self._count(outcome, response.get("LogResult"))
             if response.get("FunctionError"):
                 problem = f"the consumer failed ({response['FunctionError']}: {_error_message(payload)})"
                 continue
+            self._count(outcome, response.get("LogResult"))
             answer = json.loads(payload) if payload.strip() else None
             result = read_response(answer, pending, response["ResponseMetadata"]["RequestId"])
             if result.succeeded:

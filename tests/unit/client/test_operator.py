@@ -10,7 +10,7 @@ import pytest
 
 from busgps.client.operator.commands import parse_since
 from busgps.client.operator.failures import NotAnOnFailureRecord, parse_on_failure_record
-from busgps.client.operator.redrive import batch_counts, event_chunks
+from busgps.client.operator.redrive import Redriver, batch_counts, event_chunks
 from busgps.client.operator.rejects import parse_reject
 from busgps.client.operator.target import resolve_operator_target
 from busgps.client.target import TargetError
@@ -199,3 +199,93 @@ def test_events_stay_within_a_synchronous_invocations_payload():
     assert all(
         sum(len(record.data) * 4 // 3 + 1024 for record in chunk) <= 6 * 1024 * 1024 for chunk in chunks
     )
+
+
+class _Stream:
+    """A shard holding records 1 to 5 of the on-failure record's stream, as GetRecords returns them."""
+
+    def __init__(self, first: int = 1) -> None:
+        base = int(ON_FAILURE["KinesisBatchInfo"]["startSequenceNumber"]) - 1
+        self.records = [
+            {
+                "SequenceNumber": str(base + number),
+                "PartitionKey": "17",
+                "Data": json.dumps({"latitude": number, "longitude": 1}).encode(),
+                "ApproximateArrivalTimestamp": datetime(2026, 12, 1, 8, 45, number, tzinfo=UTC),
+            }
+            for number in range(first, 6)
+        ]
+
+    def get_shard_iterator(self, **request: Any) -> dict[str, Any]:
+        return {"ShardIterator": request["StartingSequenceNumber"]}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        found = [record for record in self.records if int(record["SequenceNumber"]) >= int(ShardIterator)]
+        return {"Records": found, "NextShardIterator": "end", "MillisBehindLatest": 0}
+
+
+class _Consumer:
+    """Lambda's Invoke: answers each invocation with the next of `answers` (function error or counts)."""
+
+    def __init__(self, *answers: dict[str, int] | None) -> None:
+        self.answers = list(answers)
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, **request: Any) -> dict[str, Any]:
+        self.events.append(json.loads(request["Payload"]))
+        counts = self.answers.pop(0)
+        response: dict[str, Any] = {"ResponseMetadata": {"RequestId": "r"}, "StatusCode": 200}
+        if counts is None:
+            payload = {"errorType": "ClientError", "errorMessage": "table not found"}
+            return {**response, "FunctionError": "Unhandled", "Payload": _Payload(payload)}
+        log = json.dumps({"level": "INFO", "message": "batch processed", "counts": counts})
+        return {
+            **response,
+            "Payload": _Payload({"batchItemFailures": []}),
+            "LogResult": base64.b64encode(f"START\n{log}\nEND\n".encode()).decode(),
+        }
+
+
+class _Payload:
+    def __init__(self, value: Any) -> None:
+        self._body = json.dumps(value).encode()
+
+    def read(self) -> bytes:
+        return self._body
+
+
+def test_a_batch_is_redriven_with_the_exact_event_and_retried_after_a_function_error():
+    # Given the on-failure record of records 1 to 3, and a consumer that fails once, then stores them
+    batch = parse_on_failure_record(_message(ON_FAILURE))
+    consumer = _Consumer(None, {"received": 3, "written": 3})
+    redriver = Redriver(_Stream(), consumer, "arn:aws:iam::210987654321:user/operator", sleep=lambda _: None)  # type: ignore[arg-type]
+
+    # When it is redriven
+    outcome = redriver.redrive(batch)
+
+    # Then it was processed on the second attempt, and its three positions stored
+    assert (outcome.processed, outcome.records_read, outcome.stored, outcome.problem) == (True, 3, 3, None)
+    # And the consumer got the range's records, as Lambda's event source mapping sends them
+    records = consumer.events[-1]["Records"]
+    assert [record["kinesis"]["sequenceNumber"] for record in records] == [
+        batch.start_sequence_number,
+        str(int(batch.start_sequence_number) + 1),
+        batch.end_sequence_number,
+    ]
+    assert records[0]["eventID"] == f"{batch.shard_id}:{batch.start_sequence_number}"
+    assert records[0]["eventSourceARN"] == batch.stream_arn
+    assert records[0]["invokeIdentityArn"] == "arn:aws:iam::210987654321:user/operator"
+
+
+def test_records_past_the_retention_keep_the_entry():
+    # Given a stream that lost the range's first record (past its retention)
+    batch = parse_on_failure_record(_message(ON_FAILURE))
+    consumer = _Consumer({"received": 2, "written": 2})
+    redriver = Redriver(
+        _Stream(first=2), consumer, "arn:aws:iam::210987654321:user/operator", sleep=lambda _: None
+    )  # type: ignore[arg-type]
+
+    # When it is redriven, Then what is left is stored, but the entry is not done
+    outcome = redriver.redrive(batch)
+    assert (outcome.processed, outcome.records_read, outcome.stored) == (False, 2, 2)
+    assert outcome.problem == "1 of its 3 records are no longer in the stream (past its retention period)"

@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +15,15 @@ from busgps.client.auth import AuthError, CognitoTokenSource, cognito_client, fe
 from busgps.client.driver import MAX_BATCH_SIZE, Progress, SimulatedFleet, run_fleet
 from busgps.client.gtfs import GtfsError, Schedule, TimetableFleet, read_gtfs
 from busgps.client.models import Position
+from busgps.client.operator.absence import why_no_live_position
+from busgps.client.output import print_json
 from busgps.client.realtime import feed_json, feed_summary
 from busgps.client.simulation import DEFAULT_CENTRE, Fleet
 from busgps.client.target import StackTarget, TargetError, resolve_target
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
+# How often `get --wait` asks again.
+GET_WAIT_INTERVAL_SECONDS = 0.5
 TOKEN_VARIABLE = "BUSGPS_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 _TARGET_FIELDS = (
     "api_url",
@@ -69,6 +74,13 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     get = subcommands.add_parser("get", parents=[target], help="the latest position of a bus")
     get.add_argument("bus", help="bus id")
     get.add_argument("--legacy", action="store_true", help="ask GET /get-gps, the compatible route")
+    get.add_argument(
+        "--wait",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="wait up to this long for a live position (a fix just posted takes about a second); "
+        "stops early when a fix of the bus is refused",
+    )
     get.set_defaults(run=_guarded(_run_get))
 
     buses = subcommands.add_parser("buses", parents=[target], help="the latest position of every bus")
@@ -87,7 +99,7 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     simulate = subcommands.add_parser(
         "simulate", parents=[target], help="simulated buses driving around a city, posting in batches"
     )
-    simulate.add_argument("--buses", type=_positive_int, default=10, help="how many buses (default 10)")
+    simulate.add_argument("--buses", type=_positive_int, default=10, help="how many buses")
     simulate.add_argument("--interval", type=_positive_float, default=5.0, help="seconds between fixes")
     simulate.add_argument("--duration", type=_positive_float, default=60.0, help="seconds to run")
     simulate.add_argument("--centre", type=_coordinates, default=DEFAULT_CENTRE, help="LAT,LON of the city")
@@ -113,7 +125,7 @@ def stack_options() -> argparse.ArgumentParser:
     """
     options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = options.add_argument_group(
-        "stack",
+        "stack options",
         "default: the local stack's .local/stack.json; each also reads BUSGPS_<NAME> from the environment",
     )
     group.add_argument("--api-url", help="base URL of the API, with its stage (BUSGPS_API_URL)")
@@ -131,7 +143,7 @@ def stack_options() -> argparse.ArgumentParser:
     group.add_argument(
         "--timeout",
         type=_positive_float,
-        help=f"HTTP timeout in seconds (default {DEFAULT_TIMEOUT_SECONDS:g})",
+        help=f"HTTP timeout in seconds (default: {DEFAULT_TIMEOUT_SECONDS:g})",
     )
     return options
 
@@ -148,7 +160,7 @@ def _guarded(command: Command) -> Command:
         except ApiError as error:
             print(f"busgps: {error}", file=sys.stderr)
             if isinstance(error.body, dict):
-                print(json.dumps(error.body), file=sys.stderr)
+                print_json(error.body, sys.stderr)
             return 1
         except BrokenPipeError:
             # The reader went away (`busgps buses | head`): stop quietly, as other tools do.
@@ -181,7 +193,7 @@ def _client(arguments: argparse.Namespace, authorized: bool = False) -> BusGpsCl
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    print_json(value)
 
 
 def _run_token(arguments: argparse.Namespace) -> int:
@@ -230,10 +242,19 @@ def _run_get(arguments: argparse.Namespace) -> int:
     if arguments.legacy:
         _print_json(client.legacy_latest(arguments.bus))
         return 0
-    position = client.latest(arguments.bus)
-    if position is None:
-        print(f"busgps: bus {arguments.bus!r} has no live position", file=sys.stderr)
-        return 1
+    stack = {name: getattr(arguments, name, None) for name in ("stack_file", "api_url")}
+    deadline = time.monotonic() + (arguments.wait or 0)
+    while (position := client.latest(arguments.bus)) is None:
+        if time.monotonic() >= deadline:
+            reason, _refused = why_no_live_position(arguments.bus, stack)
+            print(f"busgps: bus {arguments.bus!r} has no live position{reason}", file=sys.stderr)
+            return 1
+        # While waiting, a quick look (no long poll) whether the fix was refused instead.
+        reason, refused = why_no_live_position(arguments.bus, stack, confirm_empty=False)
+        if refused:
+            print(f"busgps: bus {arguments.bus!r} has no live position{reason}", file=sys.stderr)
+            return 1
+        time.sleep(GET_WAIT_INTERVAL_SECONDS)
     _print_json(position.model_dump(by_alias=True, mode="json", exclude_none=True))
     return 0
 

@@ -64,14 +64,22 @@ module "lambda" {
   log_level          = local.is_production ? "INFO" : "DEBUG"
   kms_key_arn        = module.kms.key_arn
 
-  stream_arn                 = module.kinesis.stream_arn
-  latest_table_name          = module.dynamodb.latest_table_name
-  latest_table_arn           = module.dynamodb.latest_table_arn
-  history_table_name         = module.dynamodb.history_table_name
-  history_table_arn          = module.dynamodb.history_table_arn
-  ttl_seconds                = var.ttl_seconds
-  ttl_field_name             = var.ttl_field_name
-  cors_allow_origin          = var.cors_allow_origin
+  stream_arn             = module.kinesis.stream_arn
+  latest_table_name      = module.dynamodb.latest_table_name
+  latest_table_arn       = module.dynamodb.latest_table_arn
+  history_table_name     = module.dynamodb.history_table_name
+  history_table_arn      = module.dynamodb.history_table_arn
+  ttl_seconds            = var.ttl_seconds
+  ttl_field_name         = var.ttl_field_name
+  cors_allow_origin      = var.cors_allow_origin
+  history_retention_days = var.history_retention_days
+  noise_max_speed_mps    = var.noise_max_speed_mps
+  noise_max_accuracy_m   = var.noise_max_accuracy_m
+  thinning = {
+    stationary_distance_m      = var.thinning_stationary_distance_m
+    stationary_max_gap_seconds = var.thinning_stationary_max_gap_seconds
+    min_interval_seconds       = var.thinning_min_interval_seconds
+  }
   feed_max_age_seconds       = var.feed_max_age_seconds
   feed_refresh_seconds       = var.feed_refresh_seconds
   invalid_records_queue_url  = module.sqs.invalid_records_queue_url

@@ -8,7 +8,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from busgps.dal.items import ItemLayout
+from busgps.dal.history import DynamoHistoryStore
+from busgps.dal.history import key_schema as history_key_schema
+from busgps.dal.items import ItemLayout, latest_key_schema
 from busgps.models.position import Position
 from infra.terraform_config import (
     MODULES_DIR,
@@ -148,19 +150,30 @@ def _dynamodb_type(serialized: dict[str, Any]) -> str:
     return str(type_name)
 
 
-def test_table_keys_are_those_of_the_items_the_data_layer_writes() -> None:
-    # Given an item as busgps.dal writes it to either table
+def test_table_keys_are_those_the_data_layer_creates_and_writes() -> None:
+    # Given the key schemas the data layer declares (the emulator and the tests create tables from
+    # them), and an item of each table as the data layer writes it
     position = Position("17", 1_700_000_000_000, Decimal("1.5"), Decimal("2.5"), 1_700_000_000_100, "1")
-    item = ItemLayout(ttl_field_name="expirationTime", ttl_seconds=3600).to_item(position)
+    latest_item = ItemLayout(ttl_field_name="expirationTime", ttl_seconds=3600).to_item(position)
+    history_store = DynamoHistoryStore(None, "history", "expirationTime", retention_days=30)
+    history_items = [planned.item for planned in history_store._items([position])]
     tables = by_name(load_module(MODULES_DIR / "dynamodb"), "aws_dynamodb_table")
-    for name, keys in {"latest": ["busId"], "history": ["busId", "positionTimeMs"]}.items():
+    for name, (schema, items) in {
+        "latest": (latest_key_schema(), [latest_item]),
+        "history": (history_key_schema(), history_items),
+    }.items():
         table = tables[name]
-        # When the table's keys and attribute types are read
+        # When the Terraform table's keys and attribute types are read
         declared = {attribute["name"]: attribute["type"] for attribute in table["attribute"]}
         key_names = [table["hash_key"], *([table["range_key"]] if "range_key" in table else [])]
-        # Then they are the item's keys, with the types the item carries
-        assert key_names == keys, name
-        assert declared == {key: _dynamodb_type(item[key]) for key in keys}, name
+        # Then they are the data layer's, and every item it writes carries them with those types
+        key_schema, attributes = schema
+        assert key_names == [key["AttributeName"] for key in key_schema], name
+        assert declared == {
+            attribute["AttributeName"]: attribute["AttributeType"] for attribute in attributes
+        }
+        for item in items:
+            assert {key: _dynamodb_type(item[key]) for key in key_names} == declared, name
 
 
 def test_tables_expire_protect_recover_and_encrypt_as_required() -> None:

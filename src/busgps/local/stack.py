@@ -164,6 +164,12 @@ def function_environment(
         "TTL_FIELD_NAME": settings.ttl_field_name,
         "DEAD_LETTER_QUEUE_URL": resources.invalid_records_queue_url,
         "CORS_ALLOW_ORIGIN": settings.cors_allow_origin,
+        "HISTORY_RETENTION_DAYS": str(settings.history_retention_days),
+        "NOISE_MAX_SPEED_MPS": str(settings.noise_max_speed_mps),
+        "NOISE_MAX_ACCURACY_M": str(settings.noise_max_accuracy_m),
+        "THINNING_STATIONARY_DISTANCE_M": str(settings.thinning_stationary_distance_m),
+        "THINNING_STATIONARY_MAX_GAP_SECONDS": str(settings.thinning_stationary_max_gap_seconds),
+        "THINNING_MIN_INTERVAL_SECONDS": str(settings.thinning_min_interval_seconds),
         "FEED_MAX_AGE_SECONDS": str(settings.feed_max_age_seconds),
         "FEED_REFRESH_SECONDS": str(settings.feed_refresh_seconds),
     }

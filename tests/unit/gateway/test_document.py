@@ -14,6 +14,7 @@ from .conftest import INVOKE_ARN, OPENAPI_PATH, TEMPLATE_VALUES
 CONTRACT_ROUTES = {
     ("POST", "/post-gps"),
     ("POST", "/v1/positions"),
+    ("GET", "/v1/positions"),
     ("GET", "/get-gps"),
     ("GET", "/v1/buses"),
     ("GET", "/v1/buses/{busId}"),

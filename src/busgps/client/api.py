@@ -5,7 +5,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 from google.protobuf.message import DecodeError
@@ -16,6 +16,7 @@ from busgps.client.models import (
     BatchResult,
     BusPage,
     BusPosition,
+    FleetPage,
     HistoryPage,
     Position,
     PostResult,
@@ -142,6 +143,39 @@ class BusGpsClient:
         )
         url = self.target.route(f"/v1/buses/{_path_segment(bus_id)}/positions")
         return _parse(HistoryPage, self._send("GET", url, params=params), "GET", url)
+
+    def track_page(
+        self,
+        bus_id: str,
+        output_format: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> tuple[str, str | None]:
+        """One page of a bus's track as gpx, geojson or csv, oldest first, and the next page's cursor."""
+        params = _without_none(
+            {
+                "format": output_format,
+                "from": iso_utc(start) if start else None,
+                "to": iso_utc(end) if end else None,
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+        url = self.target.route(f"/v1/buses/{_path_segment(bus_id)}/positions")
+        response = self._request("GET", url, params=params, accept="*/*")
+        following = response.links.get("next", {}).get("url")
+        next_cursor = parse_qs(urlsplit(following).query).get("cursor", [None])[0] if following else None
+        return response.text, next_cursor
+
+    def fleet_window(
+        self, start: datetime, end: datetime, limit: int | None = None, cursor: str | None = None
+    ) -> FleetPage:
+        """GET /v1/positions: one page of every bus's positions between start and end, in time order."""
+        params = _without_none({"from": iso_utc(start), "to": iso_utc(end), "limit": limit, "cursor": cursor})
+        url = self.target.route("/v1/positions")
+        return _parse(FleetPage, self._send("GET", url, params=params), "GET", url)
 
     def vehicle_positions(self) -> FeedMessage:
         """GET /v1/gtfs-rt/vehicle-positions: the GTFS-Realtime feed, parsed from its protobuf."""

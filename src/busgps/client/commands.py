@@ -1,4 +1,5 @@
-"""Subcommands of the `busgps` command: token, post, post-batch, get, buses, history, simulate, feed."""
+"""Subcommands of the `busgps` command: token, post, post-batch, get, buses, history, export, replay,
+simulate, feed."""
 
 import argparse
 import json
@@ -13,6 +14,7 @@ from typing import Any, TextIO
 from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed, TokenSource
 from busgps.client.auth import AuthError, CognitoTokenSource, cognito_client, fetch_id_token
 from busgps.client.driver import MAX_BATCH_SIZE, Progress, SimulatedFleet, run_fleet
+from busgps.client.exports import FORMATS, join_pages
 from busgps.client.gtfs import GtfsError, Schedule, TimetableFleet, read_gtfs
 from busgps.client.models import Position
 from busgps.client.operator.absence import why_no_live_position
@@ -95,6 +97,34 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     history.add_argument("--limit", type=int, help="at most this many positions (one page)")
     history.add_argument("--cursor", help="the nextCursor of a previous page")
     history.set_defaults(run=_guarded(_run_history))
+
+    export = subcommands.add_parser(
+        "export", parents=[target], help="a bus's track between two times, as a GPX, GeoJSON or CSV file"
+    )
+    export.add_argument("bus", help="bus id")
+    export.add_argument(
+        "--from", dest="start", required=True, type=parse_time, help="oldest time (ISO-8601 or epoch)"
+    )
+    export.add_argument(
+        "--to", dest="end", required=True, type=parse_time, help="newest time (ISO-8601 or epoch)"
+    )
+    export.add_argument("--format", choices=FORMATS, default="gpx", help="the file's format")
+    export.add_argument("-o", "--output", required=True, type=Path, help="the file to write ('-': stdout)")
+    export.set_defaults(run=_guarded(_run_export))
+
+    replay = subcommands.add_parser(
+        "replay", parents=[target], help="every bus's positions between two times, in time order"
+    )
+    replay.add_argument(
+        "--from", dest="start", required=True, type=parse_time, help="oldest time (ISO-8601 or epoch)"
+    )
+    replay.add_argument(
+        "--to", dest="end", required=True, type=parse_time, help="newest time, at most an hour after --from"
+    )
+    replay.add_argument(
+        "-o", "--output", type=Path, help="write JSON lines (a position a line) to this file, not stdout"
+    )
+    replay.set_defaults(run=_guarded(_run_replay))
 
     simulate = subcommands.add_parser(
         "simulate", parents=[target], help="simulated buses driving around a city, posting in batches"
@@ -290,6 +320,65 @@ def _run_history(arguments: argparse.Namespace) -> int:
     )
     _print_json(page.model_dump(by_alias=True, mode="json", exclude_none=True))
     return 0
+
+
+def _run_export(arguments: argparse.Namespace) -> int:
+    """Every page of the track, joined into one file, with a progress line on stderr."""
+    client = _client(arguments)
+    pages: list[str] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = client.track_page(
+            arguments.bus, arguments.format, start=arguments.start, end=arguments.end, cursor=cursor
+        )
+        pages.append(page)
+        _progress(f"export {arguments.bus}: page {len(pages)} read")
+        if cursor is None:
+            break
+    document, count = join_pages(arguments.format, pages)
+    _write(arguments.output, document)
+    _progress(
+        f"export {arguments.bus}: {count} positions in {len(pages)} pages, {arguments.format}", done=True
+    )
+    return 0
+
+
+def _run_replay(arguments: argparse.Namespace) -> int:
+    """Every page of the fleet's window, a position a line, with a progress line on stderr."""
+    client = _client(arguments)
+    lines: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = client.fleet_window(arguments.start, arguments.end, cursor=cursor)
+        lines += [
+            json.dumps(position.model_dump(by_alias=True, mode="json", exclude_none=True))
+            for position in page.positions
+        ]
+        _progress(f"replay: {len(lines)} positions")
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    _write(arguments.output, "".join(line + "\n" for line in lines))
+    _progress(
+        f"replay: {len(lines)} positions of {len({json.loads(line)['busId'] for line in lines})} buses",
+        done=True,
+    )
+    return 0
+
+
+def _progress(message: str, *, done: bool = False) -> None:
+    """One progress line on stderr, rewritten in place on a terminal."""
+    if sys.stderr.isatty():
+        print(f"\r{message}\033[K", end="\n" if done else "", file=sys.stderr, flush=True)
+    elif done:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _write(output: Path | None, text: str) -> None:
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
 
 
 def _run_simulate(arguments: argparse.Namespace) -> int:

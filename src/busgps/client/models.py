@@ -146,3 +146,10 @@ class HistoryPage(_Answer):
     bus_id: str = Field(alias="busId")
     positions: list[BusPosition]
     next_cursor: str | None = Field(default=None, alias="nextCursor")
+
+
+class FleetPage(_Answer):
+    """One page of GET /v1/positions: every bus's positions in a window, in time order."""
+
+    positions: list[BusPosition]
+    next_cursor: str | None = Field(default=None, alias="nextCursor")

@@ -64,14 +64,24 @@ module "lambda" {
   log_level          = local.is_production ? "INFO" : "DEBUG"
   kms_key_arn        = module.kms.key_arn
 
-  stream_arn                 = module.kinesis.stream_arn
-  latest_table_name          = module.dynamodb.latest_table_name
-  latest_table_arn           = module.dynamodb.latest_table_arn
-  history_table_name         = module.dynamodb.history_table_name
-  history_table_arn          = module.dynamodb.history_table_arn
-  ttl_seconds                = var.ttl_seconds
-  ttl_field_name             = var.ttl_field_name
-  cors_allow_origin          = var.cors_allow_origin
+  stream_arn             = module.kinesis.stream_arn
+  latest_table_name      = module.dynamodb.latest_table_name
+  latest_table_arn       = module.dynamodb.latest_table_arn
+  history_table_name     = module.dynamodb.history_table_name
+  history_table_arn      = module.dynamodb.history_table_arn
+  ttl_seconds            = var.ttl_seconds
+  ttl_field_name         = var.ttl_field_name
+  cors_allow_origin      = var.cors_allow_origin
+  history_retention_days = var.history_retention_days
+  noise_max_speed_mps    = var.noise_max_speed_mps
+  noise_max_accuracy_m   = var.noise_max_accuracy_m
+  thinning = {
+    stationary_distance_m      = var.thinning_stationary_distance_m
+    stationary_max_gap_seconds = var.thinning_stationary_max_gap_seconds
+    min_interval_seconds       = var.thinning_min_interval_seconds
+  }
+  feed_max_age_seconds       = var.feed_max_age_seconds
+  feed_refresh_seconds       = var.feed_refresh_seconds
   invalid_records_queue_url  = module.sqs.invalid_records_queue_url
   invalid_records_queue_arn  = module.sqs.invalid_records_queue_arn
   consumer_failure_queue_arn = module.sqs.consumer_failure_queue_arn
@@ -106,6 +116,17 @@ module "api_gateway" {
   manage_account_cloudwatch_role = var.manage_api_gateway_account
   waf_enabled                    = var.waf_enabled
   web_acl_arn                    = var.waf_enabled ? module.waf[0].web_acl_arn : null
+}
+
+# The GTFS-Realtime feed is read through CloudFront's caches (see the README's choice of CDN).
+module "cloudfront" {
+  source = "./modules/cloudfront"
+
+  name                 = local.name_prefix
+  api_domain_name      = module.api_gateway.domain_name
+  api_stage_name       = module.api_gateway.stage_name
+  origin_shield_region = var.aws_region
+  feed_refresh_seconds = var.feed_refresh_seconds
 }
 
 # Left out entirely when no domain is set.

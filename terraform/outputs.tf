@@ -28,6 +28,11 @@ output "get_buses_url" {
   value       = "${local.api_base_url}/v1/buses"
 }
 
+output "feed_url" {
+  description = "GTFS-Realtime VehiclePositions feed through the CDN: the URL to give trip planners and rider apps."
+  value       = module.cloudfront.feed_url
+}
+
 output "stage_invoke_url" {
   description = "URL of the API stage on API Gateway's own host name."
   value       = module.api_gateway.invoke_url

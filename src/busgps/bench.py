@@ -6,14 +6,18 @@ without the stage's throttling), then measures:
   position (p50 and p99);
 - the sustained ingest rate through the local gateway (POST /post-gps, one record a request),
   as a ratio to direct Kinesis PutRecord calls on the same emulator in the same run; and the same
-  for batches (POST /v1/positions against direct PutRecords).
+  for batches (POST /v1/positions against direct PutRecords);
+- the GTFS-Realtime feed: the CPU time to build it for 1,000 and 10,000 buses on trips (in this
+  process, without the stack) and its size, and the latency of a conditional GET answered 304.
 Rounds alternate between the gateway and direct calls, so the consumer's background work weighs
 on both alike. Everything is bounded in count and in time.
 """
 
 import argparse
+import gzip
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -25,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +40,10 @@ from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
 from busgps.client.auth import CognitoTokenSource, cognito_client
 from busgps.client.models import Position
 from busgps.client.target import StackTarget
+from busgps.dal.items import ItemLayout
 from busgps.local.launcher import StackNotReady, start_stack, wait_until_healthy
+from busgps.logic.feed import FeedSnapshot, vehicle_positions
+from busgps.models.position import Position as Fix
 
 if TYPE_CHECKING:
     from mypy_boto3_kinesis import KinesisClient
@@ -44,6 +52,8 @@ STACK_STOP_TIMEOUT_SECONDS = 15.0
 FRESHNESS_POLL_SECONDS = 0.05
 FRESHNESS_GIVE_UP_SECONDS = 15.0
 BATCH_SIZE = 100
+FEED_FLEETS = (1_000, 10_000)
+FEED_BUILD_REPEATS = 3
 
 
 class BenchError(RuntimeError):
@@ -242,6 +252,23 @@ class Bench:
             thread.join()
         return delays, unseen[0]
 
+    def feed_not_modified(self, samples: int) -> list[float]:
+        """Seconds for each conditional GET of the feed answered 304 (a poll within the refresh period)."""
+        url = f"{self.stack['api_url']}/v1/gtfs-rt/vehicle-positions"
+        session = requests.Session()
+        delays: list[float] = []
+        etag = session.get(url, headers={"Accept": "application/x-protobuf"}, timeout=10).headers["ETag"]
+        for _ in range(samples):
+            started = time.monotonic()
+            answer = session.get(
+                url, headers={"Accept": "application/x-protobuf", "If-None-Match": etag}, timeout=10
+            )
+            if answer.status_code == 304:
+                delays.append(time.monotonic() - started)
+            else:  # a new refresh period began: poll the new snapshot from now on
+                etag = answer.headers["ETag"]
+        return delays
+
     def gateway_single(self, worker: int) -> int:
         bus = f"bench-{self.run_id}-ingest-{worker}"
         self.clients[worker].post_position(self._position(bus))
@@ -274,6 +301,53 @@ class Bench:
         return BATCH_SIZE - answer.get("FailedRecordCount", 0)
 
 
+def synthetic_fleet(buses: int, now_s: int) -> list[Fix]:
+    """Buses on trips around Lisbon, each with a fix of the last 30 seconds, as the feed reads them."""
+    draw = random.Random(buses)
+    return [
+        Fix(
+            bus_id=f"bus-{number:05d}",
+            time_ms=(now_s - draw.randint(0, 30)) * 1000,
+            latitude=Decimal(f"{38.7 + draw.random() / 10:.6f}"),
+            longitude=Decimal(f"{-9.1 - draw.random() / 10:.6f}"),
+            received_at_ms=now_s * 1000,
+            sequence_number=str(49 * 10**54 + number),
+            speed=Decimal(f"{draw.random() * 15:.1f}"),
+            bearing=Decimal(draw.randint(0, 359)),
+            trip_id=f"{draw.randint(1, 80)}_{draw.randint(1000, 9999)}_weekday",
+            route_id=str(draw.randint(1, 80)),
+            direction_id=draw.randint(0, 1),
+            start_date="20261201",
+            start_time=f"{draw.randint(5, 23):02d}:{draw.choice(['00', '15', '30', '45'])}:00",
+            vehicle_label=str(number),
+        )
+        for number in range(buses)
+    ]
+
+
+@dataclass(frozen=True)
+class FeedBuild:
+    buses: int
+    cpu_seconds: float  # the fastest of a few builds: the message and its protobuf bytes
+    protobuf_bytes: int
+    gzip_bytes: int
+
+
+def feed_build(buses: int) -> FeedBuild:
+    """The CPU time to build the feed of `buses` buses from their DynamoDB items (as a Scan returns
+    them) and encode it, and its size."""
+    now_s = int(time.time())
+    layout = ItemLayout(ttl_field_name="expirationTime", ttl_seconds=3600)
+    items = [layout.to_item(fix) for fix in synthetic_fleet(buses, now_s)]
+    timings: list[float] = []
+    for _ in range(FEED_BUILD_REPEATS):
+        started = time.process_time()
+        fleet = [layout.from_item(item) for item in items]
+        body = FeedSnapshot(vehicle_positions(fleet, now_s=now_s, max_age_seconds=90)).protobuf.body
+        timings.append(time.process_time() - started)
+    return FeedBuild(buses, min(timings), len(body), len(gzip.compress(body)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m busgps.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=60, help="freshness samples (default 60)")
@@ -284,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
 
     started = time.monotonic()
+    print("busgps bench: building the GTFS-Realtime feed...", file=sys.stderr, flush=True)
+    feed_builds = [feed_build(buses) for buses in FEED_FLEETS]
     print("busgps bench: starting a local stack...", file=sys.stderr, flush=True)
     try:
         with local_stack(Path.cwd()) as stack:
@@ -308,12 +384,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     rates[kind].append(
                         run_for(arguments.round_seconds, arguments.max_records, arguments.workers, send)
                     )
+            print("busgps bench: measuring the feed's 304 path...", file=sys.stderr, flush=True)
+            not_modified = bench.feed_not_modified(arguments.samples)
     except BenchError as error:
         print(f"busgps bench: {error}", file=sys.stderr)
         return 1
 
     combined = {kind: combine(parts) for kind, parts in rates.items()}
     print(report(delays, unseen, combined, arguments.workers, stack.stop_seconds))
+    print()
+    print(feed_report(feed_builds, not_modified))
     print(f"\n(the run took {time.monotonic() - started:.0f}s on {os.cpu_count()} CPUs)")
     return 0 if delays else 1
 
@@ -356,3 +436,26 @@ def report(
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def feed_report(builds: Sequence[FeedBuild], not_modified: Sequence[float]) -> str:
+    rows: list[tuple[str, str, str]] = []
+    for build in builds:
+        rows.append(
+            (
+                f"feed build, {build.buses:,} buses",
+                f"{build.cpu_seconds * 1000:.0f} ms CPU",
+                f"{build.protobuf_bytes / 1000:.0f} kB protobuf, {build.gzip_bytes / 1000:.0f} kB gzipped"
+                + ("; goal: under 1 s" if build.buses == 10_000 else ""),
+            )
+        )
+    if not_modified:
+        rows.append(
+            (
+                "feed 304 (If-None-Match) p50",
+                f"{percentile(not_modified, 0.50) * 1000:.1f} ms",
+                f"{len(not_modified)} conditional GETs through the local gateway",
+            )
+        )
+        rows.append(("feed 304 (If-None-Match) p99", f"{percentile(not_modified, 0.99) * 1000:.1f} ms", ""))
+    return render_table(rows)

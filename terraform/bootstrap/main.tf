@@ -259,7 +259,7 @@ data "aws_iam_policy_document" "deploy" {
   # and then reached through that tag.
   statement {
     sid       = "CreateTaggedWithTheEnvironment"
-    actions   = ["cognito-idp:CreateUserPool", "kms:CreateKey", "kms:TagResource"]
+    actions   = ["cloudfront:CreateDistribution", "cloudfront:TagResource", "cognito-idp:CreateUserPool", "kms:CreateKey", "kms:TagResource"]
     resources = ["*"]
     condition {
       test     = "StringEquals"
@@ -338,6 +338,45 @@ data "aws_iam_policy_document" "deploy" {
         "arn:aws:apigateway:${local.region}::/domainnames/*",
       ] : [],
     )
+  }
+
+  # The CDN of the feed: its distribution through the environment's tag; its cache and headers
+  # policies, which take no tags, and the managed policies it names, are the account's.
+  statement {
+    sid       = "TheEnvironmentsDistribution"
+    actions   = ["cloudfront:*"]
+    resources = ["arn:aws:cloudfront::${local.account}:distribution/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid = "CdnPolicies"
+    actions = [
+      "cloudfront:CreateCachePolicy",
+      "cloudfront:CreateResponseHeadersPolicy",
+      "cloudfront:DeleteCachePolicy",
+      "cloudfront:DeleteResponseHeadersPolicy",
+      "cloudfront:GetCachePolicy",
+      "cloudfront:GetOriginRequestPolicy",
+      "cloudfront:GetResponseHeadersPolicy",
+      "cloudfront:UpdateCachePolicy",
+      "cloudfront:UpdateResponseHeadersPolicy",
+    ]
+    resources = [
+      "arn:aws:cloudfront::${local.account}:cache-policy/*",
+      "arn:aws:cloudfront::${local.account}:origin-request-policy/*",
+      "arn:aws:cloudfront::${local.account}:response-headers-policy/*",
+    ]
+  }
+
+  statement {
+    sid       = "FindCdnPolicies"
+    actions   = ["cloudfront:ListCachePolicies", "cloudfront:ListOriginRequestPolicies", "cloudfront:ListResponseHeadersPolicies"]
+    resources = ["*"]
   }
 
   statement {

@@ -17,6 +17,24 @@ kinesis_retention_hours = 168
 ttl_seconds    = 3600
 ttl_field_name = "expirationTime"
 
+# History keeps every fix this many days from its own time; ttl_seconds is only the latest position's.
+history_retention_days = 30
+
+# Noise filters (0 is off): a fix implying a faster speed from the bus's previous fix, or less
+# accurate, is kept flagged in history and never becomes the latest position.
+noise_max_speed_mps  = 70
+noise_max_accuracy_m = 0
+
+# Thinning of history (0 is off): leave out fixes of a stationary bus, or closer in time than this.
+thinning_stationary_distance_m      = 0
+thinning_stationary_max_gap_seconds = 0
+thinning_min_interval_seconds       = 0
+
+# GTFS-Realtime feed: a bus is left out once its newest fix is this old; the feed is rebuilt (and
+# cacheable) once per refresh period.
+feed_max_age_seconds = 90
+feed_refresh_seconds = 10
+
 consumer_batch_size                     = 500
 consumer_batching_window_seconds        = 1
 consumer_parallelization_factor         = 4

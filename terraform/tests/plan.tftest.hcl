@@ -4,10 +4,10 @@
 #     && terraform test -var-file=environments/sandbox.tfvars
 # tests/infra plans every environment with this file and checks what the plans create.
 #
-# Stood in for, since only AWS can know them: the account (the one data source that would call AWS)
-# and the identifiers AWS assigns when it creates a resource (ARNs, ids, URLs), fixed at plan time
-# so that the policies and the API document that name them are known too. Every value the
-# configuration decides comes from the provider's own plan.
+# Stood in for, since only AWS can know them: the account and CloudFront's managed policies (the data
+# sources that would call AWS) and the identifiers AWS assigns when it creates a resource (ARNs, ids,
+# URLs), fixed at plan time so that the policies and the API document that name them are known too.
+# Every value the configuration decides comes from the provider's own plan.
 
 provider "aws" {
   region                      = var.aws_region
@@ -31,6 +31,17 @@ override_data {
 override_data {
   target = module.monitoring.data.aws_caller_identity.current
   values = { account_id = "123456789012" }
+}
+
+# CloudFront's managed policies, looked up by name.
+override_data {
+  target = module.cloudfront.data.aws_cloudfront_cache_policy.caching_disabled
+  values = { id = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad" }
+}
+
+override_data {
+  target = module.cloudfront.data.aws_cloudfront_origin_request_policy.all_viewer_except_host
+  values = { id = "b689b0a8-53d0-40ab-baf2-68738e2966ac" }
 }
 
 override_resource {

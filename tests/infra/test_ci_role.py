@@ -49,6 +49,10 @@ class Requests:
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{ACCOUNT}:{resource}"
 
+    def global_arn(self, service: str, resource: str) -> str:
+        """The ARN of a resource of a global service (no region): CloudFront's."""
+        return f"arn:aws:{service}::{ACCOUNT}:{resource}"
+
     def api(self, path: str) -> str:
         return f"arn:aws:apigateway:{self.region}::{path}"
 
@@ -154,6 +158,25 @@ class Requests:
             "aws_sns_topic_subscription": lambda: [("sns:Subscribe", self.topic(), tags)],
             "aws_cloudwatch_metric_alarm": lambda: [
                 ("cloudwatch:PutMetricAlarm", self.arn("cloudwatch", f"alarm:{values['alarm_name']}"), tags)
+            ],
+            "aws_cloudfront_cache_policy": lambda: [
+                ("cloudfront:CreateCachePolicy", self.global_arn("cloudfront", "cache-policy/0a1b2c3d"), tags)
+            ],
+            "aws_cloudfront_response_headers_policy": lambda: [
+                (
+                    "cloudfront:CreateResponseHeadersPolicy",
+                    self.global_arn("cloudfront", "response-headers-policy/0a1b2c3d"),
+                    tags,
+                )
+            ],
+            "aws_cloudfront_distribution": lambda: [
+                (
+                    "cloudfront:CreateDistribution",
+                    self.global_arn("cloudfront", "distribution/E0A1B2C3D"),
+                    tags,
+                ),
+                ("cloudfront:TagResource", self.global_arn("cloudfront", "distribution/E0A1B2C3D"), tags),
+                ("cloudfront:GetDistribution", self.global_arn("cloudfront", "distribution/E0A1B2C3D"), tags),
             ],
             "aws_acm_certificate": lambda: [("acm:RequestCertificate", "*", tags)],
             "aws_acm_certificate_validation": lambda: [

@@ -10,7 +10,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from busgps.dal.items import ItemLayout
+from busgps.dal.history import DynamoHistoryStore
+from busgps.dal.history import key_schema as history_key_schema
+from busgps.dal.items import ItemLayout, latest_key_schema
 from busgps.local.stack import CONSUMER_HANDLER
 from busgps.models.position import Position
 from busgps.packaging import zip_name
@@ -66,27 +68,33 @@ def _dynamodb_type(serialized: dict[str, Any]) -> str:
     return str(type_name)
 
 
-def test_table_keys_are_those_of_the_items_the_data_layer_writes(
-    plan: Plan, settings: dict[str, Any]
-) -> None:
-    # Given an item as busgps.dal writes it to either table
+def test_table_keys_are_those_the_data_layer_creates_and_writes(plan: Plan, settings: dict[str, Any]) -> None:
+    # Given the key schemas the data layer declares (the emulator and the tests create tables from
+    # them), and an item of each table as the data layer writes it
     position = Position("17", 1_700_000_000_000, Decimal("1.5"), Decimal("2.5"), 1_700_000_000_100, "1")
     layout = ItemLayout(ttl_field_name=settings["ttl_field_name"], ttl_seconds=settings["ttl_seconds"])
-    item = layout.to_item(position)
+    history_store = DynamoHistoryStore(
+        None, "history", settings["ttl_field_name"], retention_days=settings["history_retention_days"]
+    )
+    history_items = [planned.item for planned in history_store._items([position])]
     tables = {table.values["name"]: table.values for table in plan.of_type("aws_dynamodb_table")}
-    expected_keys = {
-        settings["latest_table_name"]: ["busId"],
-        settings["history_table_name"]: ["busId", "positionTimeMs"],
+    expected = {
+        settings["latest_table_name"]: (latest_key_schema(), [layout.to_item(position)]),
+        settings["history_table_name"]: (history_key_schema(), history_items),
     }
-    assert set(tables) == set(expected_keys)
-    for name, keys in expected_keys.items():
-        # When the table's keys and attribute types are read
+    assert set(tables) == set(expected)
+    for name, ((key_schema, attributes), items) in expected.items():
+        # When the planned table's keys and attribute types are read
         table = tables[name]
         declared = {attribute["name"]: attribute["type"] for attribute in table["attribute"]}
         key_names = [table["hash_key"], *([table["range_key"]] if table.get("range_key") else [])]
-        # Then they are the item's keys, with the types the item carries
-        assert key_names == keys, name
-        assert declared == {key: _dynamodb_type(item[key]) for key in keys}, name
+        # Then they are the data layer's, and every item it writes carries them with those types
+        assert key_names == [key["AttributeName"] for key in key_schema], name
+        assert declared == {
+            attribute["AttributeName"]: attribute["AttributeType"] for attribute in attributes
+        }
+        for item in items:
+            assert {key: _dynamodb_type(item[key]) for key in key_names} == declared, name
 
 
 def test_tables_expire_on_the_settings_field_recover_and_are_protected_in_production(

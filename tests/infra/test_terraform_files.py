@@ -9,6 +9,7 @@ from infra.terraform_config import MODULES_DIR, TERRAFORM_DIR, child_modules, lo
 
 EXPECTED_MODULES = {
     "api_gateway",
+    "cloudfront",
     "cognito",
     "dynamodb",
     "kinesis",

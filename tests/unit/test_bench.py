@@ -4,7 +4,8 @@ import threading
 
 import pytest
 
-from busgps.bench import Rate, combine, percentile, render_table, report, run_for
+from busgps.bench import Rate, combine, feed_build, percentile, render_table, report, run_for, synthetic_fleet
+from busgps.logic.feed import vehicle_positions
 
 
 def test_percentiles_interpolate_between_ranks():
@@ -79,3 +80,18 @@ def test_the_table_aligns_its_columns():
     first, rule, *rows = table.splitlines()
     assert set(rule) <= {"-", " "}
     assert first.index("value") == rows[0].index("1") == rows[1].index("22.5 s")
+
+
+def test_the_feed_build_of_a_synthetic_fleet_has_one_entity_per_bus_on_a_trip():
+    # Given a synthetic fleet of 50 buses on trips
+    fleet = synthetic_fleet(50, now_s=1_796_114_700)
+    feed = vehicle_positions(fleet, now_s=1_796_114_700, max_age_seconds=90)
+    # Then every bus is in the feed with its trip
+    assert len(feed.entity) == 50
+    assert all(entity.vehicle.trip.trip_id for entity in feed.entity)
+
+    # And the measured build reports its sizes, gzip smaller than protobuf
+    build = feed_build(50)
+    assert build.buses == 50
+    assert 0 < build.gzip_bytes < build.protobuf_bytes
+    assert build.cpu_seconds > 0

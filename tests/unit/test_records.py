@@ -125,3 +125,56 @@ def test_a_device_clock_more_than_five_minutes_ahead_is_rejected() -> None:
 def test_expiry_is_ttl_after_the_position_time() -> None:
     position = _position({"latitude": 0, "longitude": 0, "timestamp": 1_764_590_000})
     assert position.expires_at(3600) == 1_764_593_600
+
+
+GTFS_FIELDS = {
+    "tripId": "T-12 weekday",
+    "routeId": "728",
+    "directionId": 1,
+    "startDate": "20251201",
+    "startTime": "25:10:00",
+    "scheduleRelationship": "SCHEDULED",
+    "vehicleLabel": "Belém",
+    "licensePlate": "AA-00-BB",
+    "occupancyStatus": "MANY_SEATS_AVAILABLE",
+    "congestionLevel": "RUNNING_SMOOTHLY",
+}
+
+
+def test_gtfs_fields_are_kept_with_the_fix() -> None:
+    # Given a fix naming its trip, route, vehicle and load
+    position = _position({"latitude": 38.7, "longitude": -9.2, **GTFS_FIELDS})
+    # Then every field is kept, by the API's names, as sent
+    assert position.descriptors() == GTFS_FIELDS
+    assert (position.trip_id, position.direction_id, position.start_time) == ("T-12 weekday", 1, "25:10:00")
+
+
+def test_a_fix_without_gtfs_fields_carries_none() -> None:
+    assert _position({"latitude": 38.7, "longitude": -9.2}).descriptors() == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("directionId", 2, "directionId: Input should be less than or equal to 1"),
+        ("directionId", True, "directionId: Input should be a valid integer"),
+        ("directionId", "1", "directionId: Input should be a valid integer"),
+        ("startDate", "20251301", "startDate: Value error, must be a calendar date as YYYYMMDD"),
+        ("startDate", "2025-12-01", "startDate: String should match pattern"),
+        ("startTime", "8:00:00", "startTime: String should match pattern"),
+        ("startTime", "08:60:00", "startTime: String should match pattern"),
+        ("occupancyStatus", "full", "occupancyStatus: Value error, must be one of EMPTY,"),
+        (
+            "congestionLevel",
+            "JAMMED",
+            "congestionLevel: Value error, must be one of UNKNOWN_CONGESTION_LEVEL,",
+        ),
+        ("scheduleRelationship", "LATE", "scheduleRelationship: Value error, must be one of SCHEDULED,"),
+        ("tripId", "", "tripId: String should match pattern"),
+        ("tripId", "line\nbreak", "tripId: String should match pattern"),
+        ("routeId", "r" * 256, "routeId: String should match pattern"),
+    ],
+)
+def test_bad_gtfs_fields_are_refused_naming_the_field(field: str, value: Any, reason: str) -> None:
+    # Given a fix with one bad GTFS field; Then it is refused with a reason that names the field
+    assert _reason({"latitude": 38.7, "longitude": -9.2, field: value}).startswith(reason)

@@ -2,6 +2,7 @@
 
 import json
 import time
+import urllib.parse
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -13,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from busgps.dal.factory import position_store
 from busgps.logic import queries
 from busgps.logic.errors import InvalidParameter, NotFound
+from busgps.logic.feed import FeedSnapshots, feed_answer
 from busgps.observability import logger
 from busgps.settings import api_settings
 
@@ -85,21 +87,68 @@ def resolver() -> APIGatewayRestResolver:
             return Response(status_code=200, content_type=GEOJSON, body=to_json(body))
         return body
 
+    feed = FeedSnapshots(
+        lambda since_ms: store.latest_since(since_ms, _now_s()),
+        max_age_seconds=settings.feed_max_age_seconds,
+        refresh_seconds=settings.feed_refresh_seconds,
+        clock=time.time,
+    )
+
+    @app.get("/v1/gtfs-rt/vehicle-positions")
+    def vehicle_positions_feed() -> Response[bytes | str]:
+        event = app.current_event
+        answer = feed_answer(
+            feed.current(),
+            queries.feed_format_param(event.get_query_string_value("format")),
+            if_none_match=event.headers.get("If-None-Match"),
+            if_modified_since=event.headers.get("If-Modified-Since"),
+            refresh_seconds=settings.feed_refresh_seconds,
+        )
+        return Response(
+            status_code=answer.status,
+            content_type=answer.representation.content_type,
+            headers=answer.headers,
+            body=answer.body,
+        )
+
     @app.get("/v1/buses/<bus_id>")
     def latest_position(bus_id: str) -> dict[str, Any]:
         return queries.latest(store, bus_id, _now_s())
 
     @app.get("/v1/buses/<bus_id>/positions")
-    def positions(bus_id: str) -> dict[str, Any]:
+    def positions(bus_id: str) -> Response[Any] | dict[str, Any]:
         event = app.current_event
-        return queries.history(
+        answer = queries.history(
             store,
             bus_id,
             from_time=event.get_query_string_value("from"),
             to_time=event.get_query_string_value("to"),
             limit=event.get_query_string_value("limit"),
             cursor=event.get_query_string_value("cursor"),
+            output_format=event.get_query_string_value("format"),
             now_s=_now_s(),
+            retention_days=settings.history_retention_days,
+        )
+        if not isinstance(answer, queries.Answer):
+            return answer
+        headers = {}
+        if answer.next_cursor is not None:  # the next page, for every format (RFC 8288)
+            query = {**(event.query_string_parameters or {}), "cursor": answer.next_cursor}
+            headers["Link"] = f'<{event.path}?{urllib.parse.urlencode(query)}>; rel="next"'
+        body = answer.body if isinstance(answer.body, str) else to_json(answer.body)
+        return Response(status_code=200, content_type=answer.media_type, headers=headers, body=body)
+
+    @app.get("/v1/positions")
+    def fleet_window() -> dict[str, Any]:
+        event = app.current_event
+        return queries.fleet_window(
+            store,
+            from_time=event.get_query_string_value("from"),
+            to_time=event.get_query_string_value("to"),
+            limit=event.get_query_string_value("limit"),
+            cursor=event.get_query_string_value("cursor"),
+            now_s=_now_s(),
+            retention_days=settings.history_retention_days,
         )
 
     return app

@@ -43,6 +43,16 @@ class EnvironmentSettings(BaseModel):
     ttl_seconds: int = Field(gt=0, le=366 * 24 * 3600)
     ttl_field_name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 
+    history_retention_days: int = Field(ge=1, le=3650)
+    noise_max_speed_mps: float = Field(ge=0, le=1000)
+    noise_max_accuracy_m: float = Field(ge=0)
+    thinning_stationary_distance_m: float = Field(ge=0, le=10000)
+    thinning_stationary_max_gap_seconds: float = Field(ge=0, le=86400)
+    thinning_min_interval_seconds: float = Field(ge=0, le=86400)
+
+    feed_max_age_seconds: int = Field(gt=0, le=86400)
+    feed_refresh_seconds: int = Field(ge=1, le=300)
+
     # The limits of Lambda's CreateEventSourceMapping for a Kinesis source.
     consumer_batch_size: int = Field(ge=1, le=10000)
     consumer_batching_window_seconds: int = Field(ge=0, le=300)

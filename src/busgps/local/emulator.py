@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import boto3
 import requests
 
+from busgps.dal import history
+from busgps.dal.items import latest_key_schema
 from busgps.local.config import EnvironmentSettings
 
 if TYPE_CHECKING:
@@ -140,8 +142,8 @@ def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalR
     session = emulator_session(settings.aws_region)
     stream_arn = _create_stream(session.client("kinesis", endpoint_url=endpoint_url), settings)
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-    _create_table(dynamodb, settings, settings.latest_table_name, with_range_key=False)
-    _create_table(dynamodb, settings, settings.history_table_name, with_range_key=True)
+    _create_table(dynamodb, settings, settings.latest_table_name, latest_key_schema())
+    _create_table(dynamodb, settings, settings.history_table_name, history.key_schema())
     sqs = session.client("sqs", endpoint_url=endpoint_url)
     invalid_records_queue_url = sqs.create_queue(QueueName=settings.invalid_records_queue_name)["QueueUrl"]
     failure_queue_url = sqs.create_queue(QueueName=settings.consumer_failure_queue_name)["QueueUrl"]
@@ -209,18 +211,17 @@ def _create_stream(kinesis: "KinesisClient", settings: EnvironmentSettings) -> s
 
 
 def _create_table(
-    dynamodb: "DynamoDBClient", settings: EnvironmentSettings, name: str, *, with_range_key: bool
+    dynamodb: "DynamoDBClient",
+    settings: EnvironmentSettings,
+    name: str,
+    schema: tuple[list["KeySchemaElementTypeDef"], list["AttributeDefinitionTypeDef"]],
 ) -> None:
     if settings.dynamodb_billing_mode != "PAY_PER_REQUEST":
         raise EmulatorError(
             "the settings have no read/write capacities, so tables can only be created on demand: "
             'set dynamodb_billing_mode = "PAY_PER_REQUEST"'
         )
-    key_schema: list[KeySchemaElementTypeDef] = [{"AttributeName": "busId", "KeyType": "HASH"}]
-    attributes: list[AttributeDefinitionTypeDef] = [{"AttributeName": "busId", "AttributeType": "S"}]
-    if with_range_key:
-        key_schema.append({"AttributeName": "positionTimeMs", "KeyType": "RANGE"})
-        attributes.append({"AttributeName": "positionTimeMs", "AttributeType": "N"})
+    key_schema, attributes = schema
     dynamodb.create_table(
         TableName=name, KeySchema=key_schema, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST"
     )

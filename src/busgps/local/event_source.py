@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from busgps.local.config import EnvironmentSettings
-from busgps.local.execution_environment import ExecutionEnvironment
+from busgps.local.execution_environment import ExecutionEnvironment, OutputSink, write_to_stdout
 from busgps.local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
@@ -105,10 +105,6 @@ class EventSourceMappingConfig:
         )
 
     @property
-    def region(self) -> str:
-        return self.stream_arn.split(":")[3]
-
-    @property
     def stream_name(self) -> str:
         return self.stream_arn.split(":stream/", 1)[1]
 
@@ -128,8 +124,9 @@ class StreamRecord:
     approximate_arrival_timestamp: float
 
 
-def kinesis_event(records: list[StreamRecord], config: EventSourceMappingConfig) -> dict[str, Any]:
-    """The event Lambda passes to a function for a batch of Kinesis records."""
+def kinesis_event(records: list[StreamRecord], stream_arn: str, invoke_identity_arn: str) -> dict[str, Any]:
+    """The event Lambda passes to a function for a batch of Kinesis records of one stream."""
+    region = stream_arn.split(":")[3]
     return {
         "Records": [
             {
@@ -144,9 +141,9 @@ def kinesis_event(records: list[StreamRecord], config: EventSourceMappingConfig)
                 "eventVersion": "1.0",
                 "eventID": f"{record.shard_id}:{record.sequence_number}",
                 "eventName": "aws:kinesis:record",
-                "invokeIdentityArn": config.invoke_identity_arn,
-                "awsRegion": config.region,
-                "eventSourceARN": config.stream_arn,
+                "invokeIdentityArn": invoke_identity_arn,
+                "awsRegion": region,
+                "eventSourceARN": stream_arn,
             }
             for record in records
         ]
@@ -264,7 +261,7 @@ class ShardProcessor:
             memory_limit_in_mb=self._config.function_memory_mb,
             timeout_seconds=self._config.function_timeout_seconds,
         )
-        event = kinesis_event(records, self._config)
+        event = kinesis_event(records, self._config.stream_arn, self._config.invoke_identity_arn)
         with self._invocation_lock:
             started = time.monotonic()
             try:
@@ -459,10 +456,15 @@ class KinesisEventSourceMapping:
         kinesis: "KinesisClient",
         sqs: "SQSClient",
         clock: Clock = time.time,
+        function_output: OutputSink = write_to_stdout,
     ) -> None:
-        """`handler`: a dotted path (an execution environment per shard) or a callable (this process)."""
+        """`handler`: a dotted path (an execution environment per shard) or a callable (this process).
+
+        `function_output` gets what the function writes in its execution environments (its log).
+        """
         self._config = config
         self._handler = handler
+        self._function_output = function_output
         self._kinesis = kinesis
         self._sqs = sqs
         self._clock = clock
@@ -473,7 +475,9 @@ class KinesisEventSourceMapping:
 
     def _handler_for_shard(self) -> tuple[Handler, threading.Lock]:
         if isinstance(self._handler, str):
-            environment = ExecutionEnvironment(self._handler, self._config.function_timeout_seconds)
+            environment = ExecutionEnvironment(
+                self._handler, self._config.function_timeout_seconds, self._function_output
+            )
             self._environments.append(environment)
             return environment, threading.Lock()
         return self._handler, self._invocation_lock

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from busgps.logic.times import InvalidTime, parse_time_ms
 from busgps.models.device import DevicePosition
-from busgps.models.position import BUS_ID_PATTERN, KinesisRecord, Position, Rejection
+from busgps.models.position import BUS_ID_PATTERN, DESCRIPTOR_FIELDS, KinesisRecord, Position, Rejection
 from busgps.models.problems import describe
 
 # A device clock further ahead than this would freeze its bus's latest position.
@@ -90,6 +90,7 @@ def _position(record: KinesisRecord, now_ms: int) -> Position:
         bearing=_optional(device.bearing),
         accuracy=_optional(device.accuracy),
         altitude=_optional(device.altitude),
+        **{name: getattr(device, name) for name in DESCRIPTOR_FIELDS},
     )
 
 

@@ -18,6 +18,11 @@ output "stage_name" {
   value       = aws_api_gateway_stage.this.stage_name
 }
 
+output "domain_name" {
+  description = "Domain name of the REST API's default endpoint, without scheme or stage (a CDN's origin)."
+  value       = "${aws_api_gateway_rest_api.this.id}.execute-api.${local.region}.amazonaws.com"
+}
+
 output "invoke_url" {
   description = "Base URL of the stage, without a trailing slash."
   value       = aws_api_gateway_stage.this.invoke_url

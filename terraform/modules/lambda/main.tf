@@ -8,15 +8,23 @@ locals {
     HISTORY_TABLE_NAME           = var.history_table_name
     TTL_SECONDS                  = tostring(var.ttl_seconds)
     TTL_FIELD_NAME               = var.ttl_field_name
+    HISTORY_RETENTION_DAYS       = tostring(var.history_retention_days)
     POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
     POWERTOOLS_LOG_LEVEL         = var.log_level
   }
   consumer_environment = {
-    DEAD_LETTER_QUEUE_URL   = var.invalid_records_queue_url
-    POWERTOOLS_SERVICE_NAME = "busgps-consumer"
+    DEAD_LETTER_QUEUE_URL               = var.invalid_records_queue_url
+    NOISE_MAX_SPEED_MPS                 = tostring(var.noise_max_speed_mps)
+    NOISE_MAX_ACCURACY_M                = tostring(var.noise_max_accuracy_m)
+    THINNING_STATIONARY_DISTANCE_M      = tostring(var.thinning.stationary_distance_m)
+    THINNING_STATIONARY_MAX_GAP_SECONDS = tostring(var.thinning.stationary_max_gap_seconds)
+    THINNING_MIN_INTERVAL_SECONDS       = tostring(var.thinning.min_interval_seconds)
+    POWERTOOLS_SERVICE_NAME             = "busgps-consumer"
   }
   api_environment = {
     CORS_ALLOW_ORIGIN       = var.cors_allow_origin
+    FEED_MAX_AGE_SECONDS    = tostring(var.feed_max_age_seconds)
+    FEED_REFRESH_SECONDS    = tostring(var.feed_refresh_seconds)
     POWERTOOLS_SERVICE_NAME = "busgps-api"
   }
 }
@@ -73,6 +81,13 @@ data "aws_iam_policy_document" "consumer" {
       "dynamodb:PutItem",
     ]
     resources = [var.latest_table_arn, var.history_table_arn]
+  }
+
+  # The noise filters judge a batch against each bus's stored latest fix.
+  statement {
+    sid       = "ReadLatestPositions"
+    actions   = ["dynamodb:BatchGetItem"]
+    resources = [var.latest_table_arn]
   }
 
   statement {

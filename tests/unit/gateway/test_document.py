@@ -2,20 +2,24 @@
 
 import pytest
 import yaml
+from google.transit import gtfs_realtime_pb2
 from openapi_spec_validator import validate
 
 from busgps.local.gateway import render_openapi_template
 from busgps.local.gateway.document import ApiDocument
+from busgps.models.device import DevicePosition
 
 from .conftest import INVOKE_ARN, OPENAPI_PATH, TEMPLATE_VALUES
 
 CONTRACT_ROUTES = {
     ("POST", "/post-gps"),
     ("POST", "/v1/positions"),
+    ("GET", "/v1/positions"),
     ("GET", "/get-gps"),
     ("GET", "/v1/buses"),
     ("GET", "/v1/buses/{busId}"),
     ("GET", "/v1/buses/{busId}/positions"),
+    ("GET", "/v1/gtfs-rt/vehicle-positions"),
     ("GET", "/health"),
 }
 
@@ -140,3 +144,26 @@ def test_unknown_paths_match_nothing(api_document: ApiDocument, path: str) -> No
     # When it is matched
     # Then no resource serves it
     assert api_document.match(path) is None
+
+
+def test_a_batch_entry_has_the_fields_the_consumer_reads_and_gtfs_enums_by_their_own_names(
+    api_document: ApiDocument,
+) -> None:
+    # Given the model of a /v1/positions entry and the consumer's model of a device's fix
+    schemas = api_document.document["components"]["schemas"]
+    entry = schemas["PositionInput"]["properties"]
+    device_fields = {field.alias or name for name, field in DevicePosition.model_fields.items()}
+
+    # Then the entry takes exactly the fields a device may send
+    assert set(entry) == device_fields
+
+    # And each GTFS-Realtime enum lists exactly the names of GTFS-Realtime's own bindings, in order
+    assert schemas["OccupancyStatus"]["enum"] == list(
+        gtfs_realtime_pb2.VehiclePosition.OccupancyStatus.keys()
+    )
+    assert schemas["CongestionLevel"]["enum"] == list(
+        gtfs_realtime_pb2.VehiclePosition.CongestionLevel.keys()
+    )
+    assert schemas["ScheduleRelationship"]["enum"] == list(
+        gtfs_realtime_pb2.TripDescriptor.ScheduleRelationship.keys()
+    )

@@ -9,6 +9,7 @@ import pytest
 from busgps.local.gateway.context import RequestFacts
 from busgps.local.gateway.lambda_proxy import (
     BadProxyResponse,
+    accepts_binary,
     function_arn,
     lambda_context,
     proxy_event,
@@ -117,8 +118,8 @@ def test_a_proxy_response_with_both_header_maps_is_read() -> None:
         "body": base64.b64encode(b"hello").decode(),
         "isBase64Encoded": True,
     }
-    # When it is read
-    answer = read_proxy_response(result)
+    # When it is read for a client that accepts binary
+    answer = read_proxy_response(result, binary=True)
     # Then the multi-value headers win over the single ones of the same name, and the body is decoded
     assert answer.status == 201
     assert sorted(answer.headers) == [
@@ -149,4 +150,39 @@ def test_a_malformed_proxy_response_is_refused(result: Any) -> None:
     # When it is read
     # Then it is refused, as API Gateway answers 502 to it
     with pytest.raises(BadProxyResponse):
-        read_proxy_response(result)
+        read_proxy_response(result, binary=False)
+
+
+def test_a_base64_body_stays_text_for_a_client_that_does_not_accept_binary() -> None:
+    # Given a function's base64 protobuf answer
+    result = {"statusCode": 200, "body": base64.b64encode(b"\x0a\x03").decode(), "isBase64Encoded": True}
+    # When it is read for a client whose first Accept type is not a binary media type
+    answer = read_proxy_response(result, binary=False)
+    # Then the client gets the base64 text, as API Gateway sends it
+    assert answer.body == b"CgM="
+
+
+@pytest.mark.parametrize(
+    ("accept", "binary"),
+    [
+        ("application/x-protobuf", True),
+        ("application/x-protobuf;q=0.9, */*", True),
+        ("application/json, application/x-protobuf", False),  # only the first type counts
+        ("*/*", False),
+        (None, False),
+        ("", False),
+    ],
+)
+def test_only_the_first_accept_type_decides_whether_the_answer_is_binary(
+    accept: str | None, binary: bool
+) -> None:
+    # Given an API whose binary media type is protobuf's
+    # When a client sends this Accept header
+    # Then API Gateway sends binary only if its first type is a binary media type
+    assert accepts_binary(accept, ["application/x-protobuf"]) is binary
+
+
+def test_a_wildcard_binary_media_type_takes_any_accept_type() -> None:
+    assert accepts_binary("text/html", ["*/*"])
+    assert accepts_binary("image/png", ["image/*"])
+    assert not accepts_binary("text/html", ["image/*"])

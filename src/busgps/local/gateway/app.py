@@ -39,6 +39,7 @@ from busgps.local.gateway.integrations import (
 )
 from busgps.local.gateway.lambda_proxy import (
     BadProxyResponse,
+    accepts_binary,
     lambda_context,
     proxy_event,
     read_proxy_response,
@@ -337,7 +338,8 @@ class LocalApiGateway:
             result = await asyncio.wait_for(
                 run_in_threadpool(handler, event, context), min(timeout, function_timeout)
             )
-            answer = read_proxy_response(result)
+            binary = accepts_binary(incoming.single_headers.get("accept"), self._document.binary_media_types)
+            answer = read_proxy_response(result, binary=binary)
         except TimeoutError:
             if function_timeout < timeout:  # the function timed out first: a function error
                 raise _Refused("DEFAULT_5XX", "Internal server error", status=502) from None

@@ -154,6 +154,14 @@ class ApiDocument:
         return scheme
 
     @property
+    def binary_media_types(self) -> tuple[str, ...]:
+        """The media types whose answers are binary (`x-amazon-apigateway-binary-media-types`)."""
+        return tuple(
+            str(media_type)
+            for media_type in self.document.get("x-amazon-apigateway-binary-media-types") or ()
+        )
+
+    @property
     def gateway_responses(self) -> Mapping[str, Mapping[str, Any]]:
         responses: Mapping[str, Mapping[str, Any]] = (
             self.document.get("x-amazon-apigateway-gateway-responses") or {}

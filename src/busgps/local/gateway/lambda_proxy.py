@@ -1,6 +1,7 @@
 """The Lambda proxy integration (`type: aws_proxy`): the REST API proxy event in, the proxy response out."""
 
 import base64
+import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,8 +74,20 @@ class ProxyResponse:
     body: bytes
 
 
-def read_proxy_response(result: Any) -> ProxyResponse:
-    """The HTTP answer in a function's proxy response, checked as API Gateway checks it."""
+def accepts_binary(accept: str | None, binary_media_types: Sequence[str]) -> bool:
+    """Whether API Gateway sends a base64 body as binary: the client's first Accept type must be one of
+    the API's binary media types (`*` wildcards allowed), else the client gets the base64 text."""
+    if not accept:
+        return False
+    first = accept.split(",", 1)[0].split(";", 1)[0].strip().lower()
+    return any(fnmatch.fnmatchcase(first, media_type.lower()) for media_type in binary_media_types)
+
+
+def read_proxy_response(result: Any, *, binary: bool) -> ProxyResponse:
+    """The HTTP answer in a function's proxy response, checked as API Gateway checks it.
+
+    `binary`: whether the client accepts binary (`accepts_binary`); only then is a base64 body decoded.
+    """
     if not isinstance(result, Mapping):
         raise BadProxyResponse(f"the function returned {type(result).__name__}, not an object")
     unknown = set(result) - {
@@ -107,10 +120,10 @@ def read_proxy_response(result: Any) -> ProxyResponse:
     if body is not None and not isinstance(body, str):
         raise BadProxyResponse(f"body is {type(body).__name__}, not a string")
     raw = (body or "").encode("utf-8")
-    if result.get("isBase64Encoded"):
-        raw = base64.b64decode(raw)
-    if len(raw) > aws_limits.LAMBDA_RESPONSE_MAX_BYTES:
+    if len(raw) > aws_limits.LAMBDA_RESPONSE_MAX_BYTES:  # Lambda counts the body as sent, base64 or not
         raise BadProxyResponse(
             f"the response is {len(raw)} bytes; Lambda allows {aws_limits.LAMBDA_RESPONSE_MAX_BYTES}"
         )
+    if result.get("isBase64Encoded") and binary:
+        raw = base64.b64decode(raw)
     return ProxyResponse(status=int(status), headers=headers, body=raw)

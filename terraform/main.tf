@@ -114,6 +114,8 @@ module "api_gateway" {
   logging_level                  = local.is_production ? "ERROR" : "INFO"
   log_retention_days             = var.log_retention_days
   manage_account_cloudwatch_role = var.manage_api_gateway_account
+  waf_enabled                    = var.waf_enabled
+  web_acl_arn                    = var.waf_enabled ? module.waf[0].web_acl_arn : null
 }
 
 # The GTFS-Realtime feed is read through CloudFront's caches (see the README's choice of CDN).
@@ -136,6 +138,18 @@ module "route53" {
   hosted_zone_name = var.route53_zone_name
   rest_api_id      = module.api_gateway.rest_api_id
   stage_name       = module.api_gateway.stage_name
+}
+
+# Left out where waf_enabled is false.
+module "waf" {
+  source = "./modules/waf"
+  count  = var.waf_enabled ? 1 : 0
+
+  name                   = local.name_prefix
+  rate_limit_per_address = var.waf_rate_limit_per_address
+  cors_allow_origin      = var.cors_allow_origin
+  log_retention_days     = var.log_retention_days
+  kms_key_arn            = module.kms.key_arn
 }
 
 module "monitoring" {

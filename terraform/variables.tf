@@ -276,6 +276,21 @@ variable "cors_allow_origin" {
   description = "Access-Control-Allow-Origin the API sends, e.g. * or https://map.example.com."
 }
 
+variable "manage_api_gateway_account" {
+  type        = bool
+  description = "Whether this environment owns the account's (per-region) API Gateway CloudWatch role; exactly one environment per account and region may."
+}
+
+variable "waf_enabled" {
+  type        = bool
+  description = "Whether a WAF web ACL (rate limit per client address, known bad inputs) protects the API stage; on in production."
+}
+
+variable "waf_rate_limit_per_address" {
+  type        = number
+  description = "Most requests one client address may make in 5 minutes before WAF answers 429 (10 to 2000000000); above what a fleet sends from one NAT address."
+}
+
 # ---- Defaults that rarely change ------------------------------------------------------------
 
 variable "lambda_package_dir" {
@@ -308,11 +323,6 @@ variable "cognito_hosted_ui_domain_prefix" {
   default     = ""
 }
 
-variable "manage_api_gateway_account" {
-  type        = bool
-  description = "Whether this stack sets the region's account-level API Gateway CloudWatch role (false if another stack does)."
-  default     = true
-}
 
 variable "tags" {
   type        = map(string)

@@ -55,3 +55,10 @@ dynamodb_billing_mode = "PAY_PER_REQUEST"
 domain_name           = ""
 alarm_email           = ""
 cors_allow_origin     = "*"
+
+# The local stack deploys nothing: no account setting to own.
+manage_api_gateway_account = false
+
+# The local stack has no WAF.
+waf_enabled                = false
+waf_rate_limit_per_address = 1000

@@ -55,3 +55,11 @@ dynamodb_billing_mode = "PAY_PER_REQUEST"
 domain_name           = ""
 alarm_email           = ""
 cors_allow_origin     = "*"
+
+# Production owns the account-level API Gateway CloudWatch role of its own account.
+manage_api_gateway_account = true
+
+# A web ACL in front of production: per client address, 30,000 requests in 5 minutes (100 a second),
+# above what a fleet sends from one carrier NAT address.
+waf_enabled                = true
+waf_rate_limit_per_address = 30000

@@ -55,3 +55,11 @@ dynamodb_billing_mode = "PAY_PER_REQUEST"
 domain_name           = ""
 alarm_email           = ""
 cors_allow_origin     = "*"
+
+# The account-level API Gateway CloudWatch role is staging's (same account): the sandbox, stopped
+# often, must not delete it. true if the sandbox has an account of its own.
+manage_api_gateway_account = false
+
+# The sandbox goes without a web ACL; the stage's throttling bounds it.
+waf_enabled                = false
+waf_rate_limit_per_address = 1000

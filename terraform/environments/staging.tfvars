@@ -55,3 +55,10 @@ dynamodb_billing_mode = "PAY_PER_REQUEST"
 domain_name           = ""
 alarm_email           = ""
 cors_allow_origin     = "*"
+
+# Staging owns the account-level API Gateway CloudWatch role of the non-production account.
+manage_api_gateway_account = true
+
+# Staging runs behind a web ACL like production's, so what production runs is tried first.
+waf_enabled                = true
+waf_rate_limit_per_address = 3000

@@ -193,7 +193,7 @@ def test_every_bad_input_is_a_400_naming_the_parameter(
 def test_an_unknown_route_is_a_json_404(resources: Resources) -> None:
     status, _, body = _get("/v2/nothing")
     assert status == 404
-    assert "error" in body
+    assert body == {"error": "No route GET /v2/nothing"}
 
 
 def test_a_store_that_fails_is_a_json_503_to_retry(resources: Resources) -> None:

@@ -74,6 +74,11 @@ class EnvironmentSettings(BaseModel):
     domain_name: str
     alarm_email: str
     cors_allow_origin: str = Field(min_length=1)
+    # Read by Terraform only: whether the environment owns its account's API Gateway CloudWatch role.
+    manage_api_gateway_account: bool
+    # Read by Terraform only: the web ACL in front of the stage (WAF's own limits).
+    waf_enabled: bool
+    waf_rate_limit_per_address: int = Field(ge=10, le=2_000_000_000)
 
     @field_validator("consumer_maximum_record_age_seconds")
     @classmethod

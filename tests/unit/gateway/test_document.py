@@ -102,7 +102,6 @@ def test_every_operation_documents_its_answers(api_document: ApiDocument) -> Non
         "BAD_REQUEST_PARAMETERS",
         "UNAUTHORIZED",
         "ACCESS_DENIED",
-        "REQUEST_TOO_LARGE",
         "THROTTLED",
         "DEFAULT_4XX",
         "DEFAULT_5XX",

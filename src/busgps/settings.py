@@ -56,6 +56,12 @@ class ApiSettings(TableSettings):
     feed_refresh_seconds: int = Field(default=10, alias="FEED_REFRESH_SECONDS", ge=1, le=300)
 
 
+class IngestSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    stream_name: str = Field(alias="STREAM_NAME", pattern=r"^[a-zA-Z0-9_.-]{1,128}$")
+
+
 SettingsModel = TypeVar("SettingsModel", bound=BaseModel)
 
 
@@ -77,3 +83,8 @@ def consumer_settings() -> ConsumerSettings:
 @lru_cache(maxsize=1)
 def api_settings() -> ApiSettings:
     return load_settings(ApiSettings, os.environ)
+
+
+@lru_cache(maxsize=1)
+def ingest_settings() -> IngestSettings:
+    return load_settings(IngestSettings, os.environ)

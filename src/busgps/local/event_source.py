@@ -1,6 +1,7 @@
-"""Lambda's event source mapping for a Kinesis stream, run on one machine.
+"""Lambda's event source mapping for a stream (Kinesis, or a DynamoDB table's stream), run on one machine.
 
-It does what Lambda documents for a Kinesis source with `ReportBatchItemFailures`:
+It does what Lambda documents for a Kinesis or DynamoDB Streams source with `ReportBatchItemFailures`
+(the two differ only in how a shard is read and how a record looks in the event: `StreamReader`):
 - one poller per shard; batches of a shard are processed in order, shards in parallel (a shard that
   retries never holds up another);
 - named by its dotted path, the handler runs in one execution environment per shard (a process of its
@@ -8,13 +9,13 @@ It does what Lambda documents for a Kinesis source with `ReportBatchItemFailures
   given as a callable (as tests do), it runs in this process, one invocation at a time, as in a single
   execution environment;
 - a batch is invoked when it holds `batch_size` records or when the batching window has passed;
-- the handler gets the exact Kinesis event shape and a Lambda-like context;
+- the handler gets the exact event shape of its source and a Lambda-like context;
 - `batchItemFailures` checkpoints at the lowest failed sequence number and retries from there; an
   empty, malformed or unknown `itemIdentifier` fails the whole batch;
 - a function error splits the batch in two when bisect is on (splitting uses no retry), otherwise it
   uses a retry; after `maximum_retry_attempts` retries, or once records are older than
   `maximum_record_age_seconds`, the records are discarded and Lambda's on-failure record describing
-  them is sent to the failure queue.
+  them is sent to the failure queue (or only logged, for a mapping without one).
 """
 
 import base64
@@ -26,7 +27,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -35,6 +36,7 @@ from busgps.local.execution_environment import ExecutionEnvironment
 from busgps.local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_kinesis import KinesisClient
     from mypy_boto3_sqs import SQSClient
 
@@ -63,7 +65,8 @@ class EventSourceMappingConfig:
     function_arn: str
     # The function's execution role, which Lambda reports as invokeIdentityArn.
     invoke_identity_arn: str
-    on_failure_queue_url: str
+    # None: a mapping without an on-failure destination (discarded records are only logged).
+    on_failure_queue_url: str | None
     batch_size: int
     batching_window_seconds: float
     maximum_retry_attempts: int
@@ -104,6 +107,27 @@ class EventSourceMappingConfig:
             function_memory_mb=settings.lambda_memory_mb,
         )
 
+    @classmethod
+    def for_push(
+        cls, settings: EnvironmentSettings, *, stream_arn: str, function_arn: str, invoke_identity_arn: str
+    ) -> "EventSourceMappingConfig":
+        """The push function's mapping on the latest-position table's stream: no failure queue (a
+        position not pushed is still stored and served), from the newest record on, never halved."""
+        return cls(
+            stream_arn=stream_arn,
+            function_arn=function_arn,
+            invoke_identity_arn=invoke_identity_arn,
+            on_failure_queue_url=None,
+            batch_size=settings.push_batch_size,
+            batching_window_seconds=settings.push_batching_window_seconds,
+            maximum_retry_attempts=settings.push_maximum_retry_attempts,
+            maximum_record_age_seconds=settings.push_maximum_record_age_seconds,
+            bisect_batch_on_function_error=False,
+            starting_position="LATEST",
+            function_timeout_seconds=settings.lambda_timeout_seconds,
+            function_memory_mb=settings.lambda_memory_mb,
+        )
+
     @property
     def region(self) -> str:
         return self.stream_arn.split(":")[3]
@@ -119,38 +143,155 @@ class EventSourceMappingConfig:
 
 @dataclass(frozen=True)
 class StreamRecord:
-    """A record as GetRecords returned it, with the shard it came from."""
+    """A record as GetRecords returned it, with the shard it came from and its form in Lambda's event."""
 
     shard_id: str
     sequence_number: str
-    partition_key: str
-    data: bytes
     approximate_arrival_timestamp: float
+    event_record: dict[str, Any]
 
 
-def kinesis_event(records: list[StreamRecord], config: EventSourceMappingConfig) -> dict[str, Any]:
-    """The event Lambda passes to a function for a batch of Kinesis records."""
-    return {
-        "Records": [
-            {
+class StreamReader(Protocol):
+    """How one kind of stream is read, and how its records look in Lambda's event."""
+
+    # The key of the on-failure record's batch description (KinesisBatchInfo, DDBStreamBatchInfo).
+    batch_info_key: str
+
+    def shard_ids(self) -> list[str]: ...
+
+    def shard_iterator(self, shard_id: str, after_sequence_number: str | None) -> str:
+        """Where to read: the starting position, or just after the last record read."""
+        ...
+
+    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[StreamRecord], str | None]:
+        """The records at `iterator` and the next iterator (None once the shard is closed)."""
+        ...
+
+
+class KinesisReader:
+    """A Kinesis data stream, read with GetRecords; records as Lambda's Kinesis event holds them."""
+
+    batch_info_key = "KinesisBatchInfo"
+
+    def __init__(self, config: EventSourceMappingConfig, kinesis: "KinesisClient") -> None:
+        self._config = config
+        self._kinesis = kinesis
+
+    def shard_ids(self) -> list[str]:
+        response = self._kinesis.list_shards(StreamName=self._config.stream_name)
+        shards = list(response["Shards"])
+        while response.get("NextToken"):
+            response = self._kinesis.list_shards(NextToken=response["NextToken"])
+            shards.extend(response["Shards"])
+        return [shard["ShardId"] for shard in shards]
+
+    def shard_iterator(self, shard_id: str, after_sequence_number: str | None) -> str:
+        if after_sequence_number is None:
+            response = self._kinesis.get_shard_iterator(
+                StreamName=self._config.stream_name,
+                ShardId=shard_id,
+                ShardIteratorType=self._config.starting_position,
+            )
+        else:
+            response = self._kinesis.get_shard_iterator(
+                StreamName=self._config.stream_name,
+                ShardId=shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                StartingSequenceNumber=after_sequence_number,
+            )
+        return response["ShardIterator"]
+
+    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[StreamRecord], str | None]:
+        response = self._kinesis.get_records(ShardIterator=iterator, Limit=limit)
+        records = [self._record(shard_id, raw) for raw in response["Records"]]
+        return records, response.get("NextShardIterator")
+
+    def _record(self, shard_id: str, raw: Any) -> StreamRecord:
+        arrival = raw["ApproximateArrivalTimestamp"].timestamp()
+        sequence_number = raw["SequenceNumber"]
+        return StreamRecord(
+            shard_id=shard_id,
+            sequence_number=sequence_number,
+            approximate_arrival_timestamp=arrival,
+            event_record={
                 "kinesis": {
                     "kinesisSchemaVersion": "1.0",
-                    "partitionKey": record.partition_key,
-                    "sequenceNumber": record.sequence_number,
-                    "data": base64.b64encode(record.data).decode("ascii"),
-                    "approximateArrivalTimestamp": record.approximate_arrival_timestamp,
+                    "partitionKey": raw["PartitionKey"],
+                    "sequenceNumber": sequence_number,
+                    "data": base64.b64encode(raw["Data"]).decode("ascii"),
+                    "approximateArrivalTimestamp": arrival,
                 },
                 "eventSource": "aws:kinesis",
                 "eventVersion": "1.0",
-                "eventID": f"{record.shard_id}:{record.sequence_number}",
+                "eventID": f"{shard_id}:{sequence_number}",
                 "eventName": "aws:kinesis:record",
-                "invokeIdentityArn": config.invoke_identity_arn,
-                "awsRegion": config.region,
-                "eventSourceARN": config.stream_arn,
-            }
-            for record in records
-        ]
-    }
+                "invokeIdentityArn": self._config.invoke_identity_arn,
+                "awsRegion": self._config.region,
+                "eventSourceARN": self._config.stream_arn,
+            },
+        )
+
+
+class DynamoDBStreamReader:
+    """A DynamoDB table's stream, read with DynamoDB Streams; records as Lambda's DynamoDB event holds
+    them (the stream record, times in epoch seconds, and the stream's ARN)."""
+
+    batch_info_key = "DDBStreamBatchInfo"
+
+    def __init__(self, config: EventSourceMappingConfig, streams: "DynamoDBStreamsClient") -> None:
+        self._config = config
+        self._streams = streams
+
+    def shard_ids(self) -> list[str]:
+        description = self._streams.describe_stream(StreamArn=self._config.stream_arn)["StreamDescription"]
+        return [shard["ShardId"] for shard in description.get("Shards", [])]
+
+    def shard_iterator(self, shard_id: str, after_sequence_number: str | None) -> str:
+        if after_sequence_number is None:
+            response = self._streams.get_shard_iterator(
+                StreamArn=self._config.stream_arn,
+                ShardId=shard_id,
+                ShardIteratorType=self._config.starting_position,
+            )
+        else:
+            response = self._streams.get_shard_iterator(
+                StreamArn=self._config.stream_arn,
+                ShardId=shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=after_sequence_number,
+            )
+        return response["ShardIterator"]
+
+    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[StreamRecord], str | None]:
+        # DynamoDB Streams returns at most 1,000 records a call.
+        response = self._streams.get_records(ShardIterator=iterator, Limit=min(limit, 1000))
+        records = [self._record(shard_id, raw) for raw in response["Records"]]
+        return records, response.get("NextShardIterator")
+
+    def _record(self, shard_id: str, raw: Any) -> StreamRecord:
+        change = dict(raw["dynamodb"])
+        created = change["ApproximateCreationDateTime"]
+        created_seconds = created.timestamp() if isinstance(created, datetime) else float(created)
+        change["ApproximateCreationDateTime"] = created_seconds
+        return StreamRecord(
+            shard_id=shard_id,
+            sequence_number=change["SequenceNumber"],
+            approximate_arrival_timestamp=created_seconds,
+            event_record={
+                "eventID": raw["eventID"],
+                "eventName": raw["eventName"],
+                "eventVersion": raw.get("eventVersion", "1.1"),
+                "eventSource": "aws:dynamodb",
+                "awsRegion": self._config.region,
+                "dynamodb": change,
+                "eventSourceARN": self._config.stream_arn,
+            },
+        )
+
+
+def stream_event(records: list[StreamRecord]) -> dict[str, Any]:
+    """The event Lambda passes to a function for a batch of stream records."""
+    return {"Records": [record.event_record for record in records]}
 
 
 @dataclass(frozen=True)
@@ -207,10 +348,12 @@ class ShardProcessor:
         stop_event: threading.Event,
         invocation_lock: threading.Lock,
         clock: Clock = time.time,
+        batch_info_key: str = KinesisReader.batch_info_key,
     ) -> None:
         self._config = config
         self._handler = handler
         self._sqs = sqs
+        self._batch_info_key = batch_info_key
         self._stop = stop_event
         self._invocation_lock = invocation_lock
         self._clock = clock
@@ -264,22 +407,30 @@ class ShardProcessor:
             memory_limit_in_mb=self._config.function_memory_mb,
             timeout_seconds=self._config.function_timeout_seconds,
         )
-        event = kinesis_event(records, self._config)
+        event = stream_event(records)
         with self._invocation_lock:
             started = time.monotonic()
             try:
                 response = self._handler(event, context)
             except Exception:
-                logger.exception("consumer failed on %d records of %s", len(records), records[0].shard_id)
+                logger.exception(
+                    "%s failed on %d records of %s",
+                    self._config.function_name,
+                    len(records),
+                    records[0].shard_id,
+                )
                 return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
             duration = time.monotonic() - started
         if duration > self._config.function_timeout_seconds:
-            logger.error("consumer timed out after %ss", self._config.function_timeout_seconds)
+            logger.error(
+                "%s timed out after %ss", self._config.function_name, self._config.function_timeout_seconds
+            )
             return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
         outcome = read_response(response, records, context.aws_request_id)
         if not outcome.succeeded:
             logger.warning(
-                "consumer reported failures in %s from record %d of %d",
+                "%s reported failures in %s from record %d of %d",
+                self._config.function_name,
                 records[0].shard_id,
                 outcome.retry_from,
                 len(records),
@@ -294,19 +445,19 @@ class ShardProcessor:
         last_outcome: InvocationOutcome | None,
     ) -> None:
         message = on_failure_record(
-            self._config, records, condition, invoke_count, last_outcome, self._clock()
+            self._config, records, condition, invoke_count, last_outcome, self._clock(), self._batch_info_key
         )
+        queue_url = self._config.on_failure_queue_url
         logger.error(
-            "discarding %d records of %s (%s): sent to the failure queue",
+            "discarding %d records of %s (%s): %s",
             len(records),
             records[0].shard_id,
             condition,
+            "sent to the failure queue" if queue_url else json.dumps(message),
         )
-        while not self._stop.is_set():
+        while queue_url is not None and not self._stop.is_set():
             try:
-                self._sqs.send_message(
-                    QueueUrl=self._config.on_failure_queue_url, MessageBody=json.dumps(message)
-                )
+                self._sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
                 return
             except (BotoCoreError, ClientError):
                 logger.exception("cannot send the on-failure record; trying again")
@@ -320,8 +471,9 @@ def on_failure_record(
     invoke_count: int,
     last_outcome: InvocationOutcome | None,
     now: float,
+    batch_info_key: str = KinesisReader.batch_info_key,
 ) -> dict[str, Any]:
-    """The record Lambda sends to an on-failure destination for discarded Kinesis records."""
+    """The record Lambda sends to an on-failure destination for discarded stream records."""
     response_context: dict[str, Any] = {}
     if last_outcome is not None:
         response_context = {"statusCode": 200, "executedVersion": "$LATEST"}
@@ -337,7 +489,7 @@ def on_failure_record(
         "responseContext": response_context,
         "version": "1.0",
         "timestamp": _iso_timestamp(now),
-        "KinesisBatchInfo": {
+        batch_info_key: {
             "shardId": records[0].shard_id,
             "startSequenceNumber": records[0].sequence_number,
             "endSequenceNumber": records[-1].sequence_number,
@@ -362,14 +514,14 @@ class ShardPoller(threading.Thread):
         self,
         config: EventSourceMappingConfig,
         shard_id: str,
-        kinesis: "KinesisClient",
+        reader: StreamReader,
         processor: ShardProcessor,
         stop_event: threading.Event,
     ) -> None:
-        super().__init__(name=f"esm-{shard_id}", daemon=True)
+        super().__init__(name=f"esm-{config.function_name}-{shard_id}", daemon=True)
         self._config = config
         self._shard_id = shard_id
-        self._kinesis = kinesis
+        self._reader = reader
         self._processor = processor
         self._stop_event = stop_event
         self._last_sequence_number: str | None = None
@@ -392,10 +544,9 @@ class ShardPoller(threading.Thread):
             last_poll = time.monotonic()
             try:
                 if iterator is None:
-                    iterator = self._shard_iterator()
-                response = self._kinesis.get_records(
-                    ShardIterator=iterator,
-                    Limit=min(GET_RECORDS_LIMIT, self._config.batch_size - len(buffer)),
+                    iterator = self._reader.shard_iterator(self._shard_id, self._last_sequence_number)
+                records, iterator = self._reader.get_records(
+                    self._shard_id, iterator, min(GET_RECORDS_LIMIT, self._config.batch_size - len(buffer))
                 )
             except ClientError as error:
                 if error.response["Error"]["Code"] != "ExpiredIteratorException":
@@ -406,8 +557,6 @@ class ShardPoller(threading.Thread):
                 logger.warning("GetRecords failed on %s: %s", self._shard_id, error)
                 self._stop_event.wait(ERROR_BACKOFF_SECONDS)
                 continue
-            iterator = response.get("NextShardIterator")
-            records = [self._stream_record(raw) for raw in response["Records"]]
             if records:
                 if not buffer:
                     first_buffered_at = time.monotonic()
@@ -422,48 +571,22 @@ class ShardPoller(threading.Thread):
                 logger.info("shard %s is closed; its poller ends", self._shard_id)
                 return
 
-    def _shard_iterator(self) -> str:
-        """Where to read: the starting position, or just after the last record read (expired iterator)."""
-        if self._last_sequence_number is None:
-            response = self._kinesis.get_shard_iterator(
-                StreamName=self._config.stream_name,
-                ShardId=self._shard_id,
-                ShardIteratorType=self._config.starting_position,
-            )
-        else:
-            response = self._kinesis.get_shard_iterator(
-                StreamName=self._config.stream_name,
-                ShardId=self._shard_id,
-                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                StartingSequenceNumber=self._last_sequence_number,
-            )
-        return response["ShardIterator"]
 
-    def _stream_record(self, raw: Any) -> StreamRecord:
-        return StreamRecord(
-            shard_id=self._shard_id,
-            sequence_number=raw["SequenceNumber"],
-            partition_key=raw["PartitionKey"],
-            data=raw["Data"],
-            approximate_arrival_timestamp=raw["ApproximateArrivalTimestamp"].timestamp(),
-        )
-
-
-class KinesisEventSourceMapping:
-    """Polls every shard of the stream in its own thread and invokes the handler with its batches."""
+class EventSourceMapping:
+    """Polls every shard of a stream in its own thread and invokes the handler with its batches."""
 
     def __init__(
         self,
         config: EventSourceMappingConfig,
         handler: Handler | str,
-        kinesis: "KinesisClient",
+        reader: StreamReader,
         sqs: "SQSClient",
         clock: Clock = time.time,
     ) -> None:
         """`handler`: a dotted path (an execution environment per shard) or a callable (this process)."""
         self._config = config
         self._handler = handler
-        self._kinesis = kinesis
+        self._reader = reader
         self._sqs = sqs
         self._clock = clock
         self._stop = threading.Event()
@@ -479,16 +602,22 @@ class KinesisEventSourceMapping:
         return self._handler, self._invocation_lock
 
     def start(self) -> None:
-        shard_ids = [shard["ShardId"] for shard in self._list_shards()]
+        shard_ids = self._reader.shard_ids()
         for shard_id in shard_ids:
             handler, invocation_lock = self._handler_for_shard()
             processor = ShardProcessor(
-                self._config, handler, self._sqs, self._stop, invocation_lock, self._clock
+                self._config,
+                handler,
+                self._sqs,
+                self._stop,
+                invocation_lock,
+                self._clock,
+                self._reader.batch_info_key,
             )
-            poller = ShardPoller(self._config, shard_id, self._kinesis, processor, self._stop)
+            poller = ShardPoller(self._config, shard_id, self._reader, processor, self._stop)
             poller.start()
             self._pollers.append(poller)
-        logger.info("event source mapping polls %d shards of %s", len(shard_ids), self._config.stream_name)
+        logger.info("event source mapping polls %d shards of %s", len(shard_ids), self._config.stream_arn)
 
     def stop(self, timeout_seconds: float = 5.0) -> None:
         """Ask every poller to stop and wait for them; a batch being invoked finishes first."""
@@ -502,18 +631,37 @@ class KinesisEventSourceMapping:
         for environment in self._environments:
             environment.close()
 
-    def __enter__(self) -> "KinesisEventSourceMapping":
+    def __enter__(self) -> "EventSourceMapping":
         self.start()
         return self
 
     def __exit__(self, *exception: object) -> None:
         self.stop()
 
-    def _list_shards(self) -> list[Any]:
-        shards: list[Any] = []
-        response = self._kinesis.list_shards(StreamName=self._config.stream_name)
-        shards.extend(response["Shards"])
-        while response.get("NextToken"):
-            response = self._kinesis.list_shards(NextToken=response["NextToken"])
-            shards.extend(response["Shards"])
-        return shards
+
+class KinesisEventSourceMapping(EventSourceMapping):
+    """The event source mapping of a Kinesis data stream (the consumer's)."""
+
+    def __init__(
+        self,
+        config: EventSourceMappingConfig,
+        handler: Handler | str,
+        kinesis: "KinesisClient",
+        sqs: "SQSClient",
+        clock: Clock = time.time,
+    ) -> None:
+        super().__init__(config, handler, KinesisReader(config, kinesis), sqs, clock)
+
+
+class DynamoDBStreamEventSourceMapping(EventSourceMapping):
+    """The event source mapping of a DynamoDB table's stream (the push function's)."""
+
+    def __init__(
+        self,
+        config: EventSourceMappingConfig,
+        handler: Handler | str,
+        streams: "DynamoDBStreamsClient",
+        sqs: "SQSClient",
+        clock: Clock = time.time,
+    ) -> None:
+        super().__init__(config, handler, DynamoDBStreamReader(config, streams), sqs, clock)

@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(STAMP)
+# Leaflet for the operations map, from its npm package (npm, or Node.js from PyPI), never a CDN.
+LEAFLET := web/map/vendor/leaflet/.integrity
+$(LEAFLET): $(STAMP) src/busgps/local/vendor_leaflet.py
+	$(BIN)/python -m busgps.local.vendor_leaflet
+
+install: $(STAMP) $(LEAFLET)
 
 run: install
 	$(BIN)/busgps local up
@@ -46,6 +51,16 @@ rsync:
 				|| echo "rsync could not be installed: the gitlab-ci-local job runs will be skipped"; \
 		else echo "rsync not found: the gitlab-ci-local job runs will be skipped"; fi; }
 
+# The map's browser test drives Debian's chromium with its chromium-driver. As root with apt-get
+# (as on CI) they are installed; elsewhere that test is skipped, saying so.
+.PHONY: chromium
+chromium:
+	@command -v chromedriver > /dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+			{ apt-get update -qq && apt-get install -y -qq chromium chromium-driver > /dev/null; } \
+				|| echo "chromium could not be installed: the map's browser test will be skipped"; \
+		else echo "chromedriver not found: the map's browser test will be skipped"; fi; }
+
 # checkov scans terraform/; its dependencies clash with the project's, so it has its own venv.
 CHECKOV := .tools/checkov/bin/checkov
 $(CHECKOV):
@@ -54,7 +69,7 @@ $(CHECKOV):
 
 checkov: $(CHECKOV)
 
-test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV) rsync
+test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV) rsync chromium
 	$(BIN)/pytest
 
 bench: install

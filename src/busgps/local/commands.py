@@ -9,6 +9,7 @@ from busgps.local.stack import DEFAULT_STATE_DIR, StackOptions, run_stack
 
 DEFAULT_GATEWAY_PORT = 8000
 DEFAULT_EMULATOR_PORT = 4566
+DEFAULT_WEBSOCKET_PORT = 8001
 
 
 def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
@@ -35,6 +36,12 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         help="moto server port; 0 picks a free one (default: %(default)s)",
     )
     up.add_argument(
+        "--websocket-port",
+        type=int,
+        default=DEFAULT_WEBSOCKET_PORT,
+        help="WebSocket API port; 0 picks a free one (default: %(default)s)",
+    )
+    up.add_argument(
         "--settings", type=Path, default=DEFAULT_SETTINGS_PATH, help="settings file (default: %(default)s)"
     )
     up.add_argument(
@@ -42,6 +49,12 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         type=Path,
         default=Path("api") / "openapi.yaml",
         help="OpenAPI document the gateway serves (default: %(default)s)",
+    )
+    up.add_argument(
+        "--map-dir",
+        type=Path,
+        default=Path("web") / "map",
+        help="the operations map's static files, served under /map/ (default: %(default)s)",
     )
     up.add_argument(
         "--state-dir",
@@ -74,6 +87,8 @@ def _up(arguments: argparse.Namespace) -> int:
             host=arguments.host,
             port=arguments.port,
             emulator_port=arguments.emulator_port,
+            websocket_port=arguments.websocket_port,
+            map_dir=arguments.map_dir,
             access_log=arguments.access_log,
             throttling=arguments.throttling,
         )

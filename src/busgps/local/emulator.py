@@ -26,7 +26,12 @@ from busgps.local.config import EnvironmentSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeDefinitionTypeDef, KeySchemaElementTypeDef
+    from mypy_boto3_dynamodb.literals import KeyTypeType, ScalarAttributeTypeType
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeDefinitionTypeDef,
+        KeySchemaElementTypeDef,
+        StreamSpecificationTypeDef,
+    )
     from mypy_boto3_kinesis import KinesisClient
 
 logger = logging.getLogger(__name__)
@@ -116,7 +121,9 @@ class LocalResources:
     stream_name: str
     stream_arn: str
     latest_table_name: str
+    latest_table_stream_arn: str
     history_table_name: str
+    connections_table_name: str
     invalid_records_queue_url: str
     consumer_failure_queue_url: str
     user_pool_id: str
@@ -140,8 +147,14 @@ def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalR
     session = emulator_session(settings.aws_region)
     stream_arn = _create_stream(session.client("kinesis", endpoint_url=endpoint_url), settings)
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-    _create_table(dynamodb, settings, settings.latest_table_name, with_range_key=False)
-    _create_table(dynamodb, settings, settings.history_table_name, with_range_key=True)
+    # The latest-position table's stream feeds the push function: only what became a bus's latest.
+    latest_stream_arn = _create_table(
+        dynamodb, settings, settings.latest_table_name, keys=[("busId", "S")], stream=True
+    )
+    _create_table(
+        dynamodb, settings, settings.history_table_name, keys=[("busId", "S"), ("positionTimeMs", "N")]
+    )
+    _create_table(dynamodb, settings, settings.connections_table_name, keys=[("connectionId", "S")])
     sqs = session.client("sqs", endpoint_url=endpoint_url)
     invalid_records_queue_url = sqs.create_queue(QueueName=settings.invalid_records_queue_name)["QueueUrl"]
     failure_queue_url = sqs.create_queue(QueueName=settings.consumer_failure_queue_name)["QueueUrl"]
@@ -164,7 +177,9 @@ def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalR
         stream_name=settings.stream_name,
         stream_arn=stream_arn,
         latest_table_name=settings.latest_table_name,
+        latest_table_stream_arn=latest_stream_arn,
         history_table_name=settings.history_table_name,
+        connections_table_name=settings.connections_table_name,
         invalid_records_queue_url=invalid_records_queue_url,
         consumer_failure_queue_url=failure_queue_url,
         user_pool_id=pool["Id"],
@@ -209,25 +224,42 @@ def _create_stream(kinesis: "KinesisClient", settings: EnvironmentSettings) -> s
 
 
 def _create_table(
-    dynamodb: "DynamoDBClient", settings: EnvironmentSettings, name: str, *, with_range_key: bool
-) -> None:
+    dynamodb: "DynamoDBClient",
+    settings: EnvironmentSettings,
+    name: str,
+    *,
+    keys: list[tuple[str, "ScalarAttributeTypeType"]],
+    stream: bool = False,
+) -> str:
+    """Create an on-demand table with TTL on the settings' field; its stream's ARN ("" without one)."""
     if settings.dynamodb_billing_mode != "PAY_PER_REQUEST":
         raise EmulatorError(
             "the settings have no read/write capacities, so tables can only be created on demand: "
             'set dynamodb_billing_mode = "PAY_PER_REQUEST"'
         )
-    key_schema: list[KeySchemaElementTypeDef] = [{"AttributeName": "busId", "KeyType": "HASH"}]
-    attributes: list[AttributeDefinitionTypeDef] = [{"AttributeName": "busId", "AttributeType": "S"}]
-    if with_range_key:
-        key_schema.append({"AttributeName": "positionTimeMs", "KeyType": "RANGE"})
-        attributes.append({"AttributeName": "positionTimeMs", "AttributeType": "N"})
-    dynamodb.create_table(
-        TableName=name, KeySchema=key_schema, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST"
-    )
+    key_types: list[KeyTypeType] = ["HASH", "RANGE"]
+    key_schema: list[KeySchemaElementTypeDef] = [
+        {"AttributeName": key, "KeyType": key_type}
+        for (key, _), key_type in zip(keys, key_types, strict=False)
+    ]
+    attributes: list[AttributeDefinitionTypeDef] = [
+        {"AttributeName": key, "AttributeType": attribute_type} for key, attribute_type in keys
+    ]
+    streaming: StreamSpecificationTypeDef = {"StreamEnabled": stream}
+    if stream:
+        streaming["StreamViewType"] = "NEW_IMAGE"
+    description = dynamodb.create_table(
+        TableName=name,
+        KeySchema=key_schema,
+        AttributeDefinitions=attributes,
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification=streaming,
+    )["TableDescription"]
     dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     dynamodb.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": settings.ttl_field_name}
     )
+    return description.get("LatestStreamArn", "")
 
 
 def serve_while_parent_lives(moto_arguments: list[str]) -> None:

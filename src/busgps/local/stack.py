@@ -39,7 +39,13 @@ from busgps.local.emulator import (
     MotoServer,
     create_resources,
 )
-from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSourceMapping
+from busgps.local.event_source import (
+    DynamoDBStreamEventSourceMapping,
+    EventSourceMappingConfig,
+    KinesisEventSourceMapping,
+)
+from busgps.local.front import MAP_PAGE, create_front_app, map_config
+from busgps.local.websocket_api import LocalWebSocketApi, WebSocketApiConfig
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +56,7 @@ LOCK_FILE_NAME = "stack.pid"
 STAGE = "local"
 # Run as Lambda runs it: in execution environments of its own, one per shard.
 CONSUMER_HANDLER = "busgps.handlers.consumer.lambda_handler"
+PUSH_HANDLER = "busgps.handlers.push.lambda_handler"
 GATEWAY_START_TIMEOUT_SECONDS = 30.0
 # Each part gets this long to stop; the whole stop stays within a few seconds.
 PART_STOP_TIMEOUT_SECONDS = 2.0
@@ -68,6 +75,9 @@ class StackOptions:
     port: int
     emulator_port: int
     access_log: bool = True
+    websocket_port: int = 8001
+    # The operations map's static files (web/map, with Leaflet vendored by `make install`).
+    map_dir: Path = Path("web") / "map"
     # The stage's throttling from the settings (api_throttling_rate_limit, api_throttling_burst_limit).
     throttling: bool = True
 
@@ -78,6 +88,9 @@ class LocalArns:
 
     consumer_function_arn: str
     consumer_role_arn: str
+    push_function_arn: str
+    push_role_arn: str
+    websocket_function_arn: str
     api_function_invoke_arn: str
     api_gateway_kinesis_role_arn: str
 
@@ -89,6 +102,9 @@ class LocalArns:
         return cls(
             consumer_function_arn=f"{lambda_arn}-consumer",
             consumer_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-consumer",
+            push_function_arn=f"{lambda_arn}-push",
+            push_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-push",
+            websocket_function_arn=f"{lambda_arn}-websocket",
             api_function_invoke_arn=(
                 f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{api_function_arn}/invocations"
             ),
@@ -136,7 +152,10 @@ class StackLock:
 
 
 def function_environment(
-    settings: EnvironmentSettings, resources: LocalResources, emulator_endpoint: str
+    settings: EnvironmentSettings,
+    resources: LocalResources,
+    emulator_endpoint: str,
+    websocket_callback_url: str,
 ) -> dict[str, str]:
     """The environment variables Terraform gives the functions, pointed at the emulator."""
     return {
@@ -153,6 +172,8 @@ def function_environment(
         "CORS_ALLOW_ORIGIN": settings.cors_allow_origin,
         "FEED_MAX_AGE_SECONDS": str(settings.feed_max_age_seconds),
         "FEED_REFRESH_SECONDS": str(settings.feed_refresh_seconds),
+        "CONNECTIONS_TABLE_NAME": resources.connections_table_name,
+        "WEBSOCKET_CALLBACK_URL": websocket_callback_url,
     }
 
 
@@ -162,6 +183,7 @@ def stack_details(
     resources: LocalResources,
     api_url: str,
     emulator_endpoint: str,
+    websocket_url: str,
 ) -> dict[str, Any]:
     """The content of `.local/stack.json`; README's "Local stack" section documents each key."""
     return {
@@ -169,6 +191,8 @@ def stack_details(
         "post_url": f"{api_url}/post-gps",
         "get_url": f"{api_url}/get-gps",
         "health_url": f"{api_url}/health",
+        "websocketUrl": websocket_url,
+        "mapUrl": f"{api_url}{MAP_PAGE}",
         "region": settings.aws_region,
         "emulator_endpoint": emulator_endpoint,
         "user_pool_id": resources.user_pool_id,
@@ -180,6 +204,7 @@ def stack_details(
         "stream_arn": resources.stream_arn,
         "latest_table_name": resources.latest_table_name,
         "history_table_name": resources.history_table_name,
+        "connections_table_name": resources.connections_table_name,
         "invalid_records_queue_url": resources.invalid_records_queue_url,
         "consumer_failure_queue_url": resources.consumer_failure_queue_url,
         "settings_file": str(options.settings_path),
@@ -231,6 +256,10 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     running.callback(lock.release)
     gateway_socket = _bind(options.host, options.port)
     running.callback(gateway_socket.close)
+    websocket_socket = _bind(options.host, options.websocket_port, option="--websocket-port")
+    running.callback(websocket_socket.close)
+    websocket_host, websocket_port = websocket_socket.getsockname()[:2]
+    websocket_stage_url = f"{websocket_host}:{websocket_port}/{STAGE}"
 
     emulator = MotoServer(options.host, options.emulator_port)
     try:
@@ -247,14 +276,16 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     # The handlers run in this process: they read their settings from os.environ, as in Lambda.
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.update(function_environment(settings, resources, emulator.endpoint_url))
+    os.environ.update(
+        function_environment(settings, resources, emulator.endpoint_url, f"http://{websocket_stage_url}")
+    )
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "busgps")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "busgps")
     # The handlers' clients come from boto3's default session: hold it to AWS's limits, as in tests.
     guard_default_session()
     arns = LocalArns.for_settings(settings)
 
-    from busgps.handlers import api  # after the environment is set, as Lambda imports it
+    from busgps.handlers import api, websocket  # after the environment is set, as Lambda imports them
 
     try:
         mapping_config = EventSourceMappingConfig.from_settings(
@@ -275,6 +306,34 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     mapping.start()
     running.callback(mapping.stop, PART_STOP_TIMEOUT_SECONDS)
     _stop_requested(stop)
+
+    push_mapping = DynamoDBStreamEventSourceMapping(
+        EventSourceMappingConfig.for_push(
+            settings,
+            stream_arn=resources.latest_table_stream_arn,
+            function_arn=arns.push_function_arn,
+            invoke_identity_arn=arns.push_role_arn,
+        ),
+        PUSH_HANDLER,
+        boto3.client("dynamodbstreams"),
+        boto3.client("sqs"),
+    )
+    push_mapping.start()
+    running.callback(push_mapping.stop, PART_STOP_TIMEOUT_SECONDS)
+    _stop_requested(stop)
+
+    websocket_api = LocalWebSocketApi(
+        WebSocketApiConfig(
+            stage=STAGE,
+            region=settings.aws_region,
+            account_id=LOCAL_ACCOUNT_ID,
+            function_arn=arns.websocket_function_arn,
+            function_memory_mb=settings.lambda_memory_mb,
+            function_timeout_seconds=settings.lambda_timeout_seconds,
+        ),
+        websocket.lambda_handler,
+    )
+    _serve(websocket_api.app(), websocket_socket, "websocket", options, running, stop)
 
     from busgps.local.gateway import GatewayConfig, create_gateway_app
 
@@ -298,26 +357,41 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
             throttling_burst_limit=settings.api_throttling_burst_limit if options.throttling else None,
         )
     )
+    host, port = gateway_socket.getsockname()[:2]
+    api_url = f"http://{host}:{port}"
+    websocket_url = f"ws://{websocket_stage_url}"
+    front = create_front_app(app, options.map_dir, map_config(settings, api_url, websocket_url))
+    _serve(front, gateway_socket, "gateway", options, running, stop)
+
+    details = stack_details(options, settings, resources, api_url, emulator.endpoint_url, websocket_url)
+    stack_file = options.state_dir / STACK_FILE_NAME
+    running.callback(stack_file.unlink, missing_ok=True)
+    _write_private_json(stack_file, details)
+    print(ready_message(details, stack_file), flush=True)
+
+
+def _serve(
+    app: Any,
+    listener: socket.socket,
+    name: str,
+    options: StackOptions,
+    running: contextlib.ExitStack,
+    stop: threading.Event,
+) -> None:
+    """Serve an ASGI app on its socket in a thread of its own (uvicorn then leaves the signals to us)."""
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             log_level="info" if options.access_log else "warning",
             access_log=options.access_log,
             timeout_graceful_shutdown=1,
+            ws="websockets-sansio",
         )
     )
-    # In a thread of its own, uvicorn leaves the signals to us.
-    serving = threading.Thread(target=server.run, kwargs={"sockets": [gateway_socket]}, name="gateway")
+    serving = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name=name)
     serving.start()
     running.callback(_stop_server, server, serving)
-    _wait_until_serving(server, serving, stop)
-
-    host, port = gateway_socket.getsockname()[:2]
-    details = stack_details(options, settings, resources, f"http://{host}:{port}", emulator.endpoint_url)
-    stack_file = options.state_dir / STACK_FILE_NAME
-    running.callback(stack_file.unlink, missing_ok=True)
-    _write_private_json(stack_file, details)
-    print(ready_message(details, stack_file), flush=True)
+    _wait_until_serving(server, serving, stop, name)
 
 
 def _load_settings(path: Path) -> EnvironmentSettings:
@@ -327,7 +401,7 @@ def _load_settings(path: Path) -> EnvironmentSettings:
         raise StackError(str(error)) from error
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, option: str = "--port") -> socket.socket:
     """The gateway's listening socket, bound before anything starts so that a busy port fails first."""
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
     # without it each keep-alive response waits ~40 ms for a delayed ACK (Nagle).
@@ -337,7 +411,9 @@ def _bind(host: str, port: int) -> socket.socket:
         listener.bind((host, port))
     except OSError as error:
         listener.close()
-        raise StackError(f"cannot listen on {host}:{port} ({error.strerror}): pass another --port") from None
+        raise StackError(
+            f"cannot listen on {host}:{port} ({error.strerror}): pass another {option}"
+        ) from None
     return listener
 
 
@@ -346,14 +422,16 @@ def _stop_requested(stop: threading.Event) -> None:
         raise StackError("stopped while starting")
 
 
-def _wait_until_serving(server: uvicorn.Server, serving: threading.Thread, stop: threading.Event) -> None:
+def _wait_until_serving(
+    server: uvicorn.Server, serving: threading.Thread, stop: threading.Event, name: str
+) -> None:
     deadline = time.monotonic() + GATEWAY_START_TIMEOUT_SECONDS
     while not server.started:
         _stop_requested(stop)
         if not serving.is_alive():
-            raise StackError("the local API gateway failed to start (its error is above)")
+            raise StackError(f"the local {name} failed to start (its error is above)")
         if time.monotonic() > deadline:
-            raise StackError(f"the local API gateway did not start within {GATEWAY_START_TIMEOUT_SECONDS}s")
+            raise StackError(f"the local {name} did not start within {GATEWAY_START_TIMEOUT_SECONDS}s")
         time.sleep(0.05)
 
 
@@ -385,6 +463,8 @@ def ready_message(details: Mapping[str, Any], stack_file: Path) -> str:
     body = json.dumps({"StreamName": details["stream_name"], "Data": data, "PartitionKey": "17"})
     rows = [
         ("API URL", details["api_url"]),
+        ("WebSocket URL", details["websocketUrl"]),
+        ("operations map", details["mapUrl"]),
         ("demo username", details["username"]),
         ("demo password", details["password"]),
         ("user pool id", details["user_pool_id"]),

@@ -75,8 +75,10 @@ test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV) rsync chromium
 bench: install
 	$(BIN)/python -m busgps.bench
 
+# The Lambda zips, and dist/map: the operations map as Terraform uploads it (Leaflet included).
 package: install
 	$(BIN)/python -m busgps.packaging
+	rm -rf dist/map && cp -R web/map dist/map
 
 clean:
 	rm -rf $(VENV) .local dist build .pytest_cache .mypy_cache .ruff_cache

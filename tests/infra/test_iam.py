@@ -23,11 +23,27 @@ DATA_LAYER = PROJECT_ROOT / "src" / "busgps" / "dal"
 # AWS offers no resource-level permission for these: they only accept Resource "*".
 ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
-# Batch calls that IAM authorizes as another action.
-AUTHORIZED_AS = {"sqs:SendMessageBatch": "sqs:SendMessage"}
+# Calls that IAM authorizes as another action.
+AUTHORIZED_AS = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "execute-api:PostToConnection": "execute-api:ManageConnections",
+}
 
 # The boto3 client type names of the data layer, and the IAM service prefix of each.
-CLIENT_SERVICES = {"DynamoDBClient": "dynamodb", "SQSClient": "sqs"}
+CLIENT_SERVICES = {
+    "DynamoDBClient": "dynamodb",
+    "SQSClient": "sqs",
+    "ApiGatewayManagementApiClient": "execute-api",
+}
+
+# What the event source mapping of a table's stream reads on a function's behalf, not the code.
+STREAM_READ_ACTIONS = {
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+}
+FUNCTION_ROLES = {"consumer", "api", "push", "websocket"}
 
 Statement = tuple[TerraformModule, Resource, dict[str, Any]]
 STATEMENTS = list(policy_statements())
@@ -156,15 +172,32 @@ def test_no_role_has_a_managed_policy_attached() -> None:
 
 
 def test_the_functions_may_make_exactly_the_calls_the_data_layer_makes() -> None:
-    # Given the DynamoDB and SQS calls of the data layer
+    # Given the DynamoDB, SQS and WebSocket management calls of the data layer
     called = data_layer_actions()
-    # When they are compared with what the two functions' roles grant
-    granted = granted_actions("lambda", {"consumer", "api"}, "dynamodb") | granted_actions(
-        "lambda", {"consumer", "api"}, "sqs"
-    )
+    # When they are compared with what the functions' roles grant (less the stream reads of a mapping)
+    granted = {
+        action
+        for service in ("dynamodb", "sqs", "execute-api")
+        for action in granted_actions("lambda", FUNCTION_ROLES, service)
+    } - STREAM_READ_ACTIONS
     # Then every call is allowed and nothing else is
-    assert {"dynamodb:BatchWriteItem", "sqs:SendMessage"} <= called
+    assert {"dynamodb:BatchWriteItem", "sqs:SendMessage", "execute-api:ManageConnections"} <= called
     assert granted == called
+
+
+def test_the_functions_post_only_to_their_own_stages_connections() -> None:
+    # Given the statements that grant execute-api:ManageConnections
+    resources = {
+        resource
+        for _, document, statement in STATEMENTS
+        if "execute-api:ManageConnections" in statement.get("actions", [])
+        for resource in statement["resources"]
+    }
+    # Then they name the WebSocket stage's @connections, POST only (PostToConnection)
+    assert resources == {"${local.manage_connections_arn}"}
+    assert load_module(MODULES_DIR / "lambda").locals["manage_connections_arn"] == (
+        "${var.websocket_execution_arn}/${var.websocket_stage_name}/POST/@connections/*"
+    )
 
 
 def test_the_api_function_cannot_write() -> None:

@@ -4,15 +4,21 @@ import importlib
 import re
 
 import pytest
+from pydantic import BaseModel
 
-from busgps.local.stack import CONSUMER_HANDLER
+from busgps.local.stack import CONSUMER_HANDLER, PUSH_HANDLER
 from busgps.packaging import ARCHITECTURES, zip_name
-from busgps.settings import ApiSettings, ConsumerSettings, TableSettings
+from busgps.settings import ApiSettings, ConnectionSettings, ConsumerSettings, WebSocketSettings
 from infra.terraform_config import MODULES_DIR, load_module, root_module
 
 LAMBDA = load_module(MODULES_DIR / "lambda")
 FUNCTIONS = {resource.name: resource.body for resource in LAMBDA.resources_of_type("aws_lambda_function")}
-SETTINGS_OF_FUNCTION: dict[str, type[TableSettings]] = {"consumer": ConsumerSettings, "api": ApiSettings}
+SETTINGS_OF_FUNCTION: dict[str, type[BaseModel]] = {
+    "consumer": ConsumerSettings,
+    "api": ApiSettings,
+    "push": ConnectionSettings,
+    "websocket": WebSocketSettings,
+}
 POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 
 
@@ -24,10 +30,10 @@ def environment_of(function: str) -> set[str]:
     return {key for name in names for key in LAMBDA.locals[name]}
 
 
-def test_terraform_deploys_the_two_functions() -> None:
+def test_terraform_deploys_the_four_functions() -> None:
     # Given the lambda module
     # When its functions are listed
-    # Then there are the consumer and the API function
+    # Then there are the consumer, the API, the push and the WebSocket function
     assert set(FUNCTIONS) == set(SETTINGS_OF_FUNCTION)
 
 
@@ -44,6 +50,29 @@ def test_handler_resolves_to_a_callable(function: str) -> None:
 def test_the_local_stack_runs_the_consumer_terraform_deploys() -> None:
     # Given the handler Terraform names for the consumer; Then the local stack runs that very one
     assert FUNCTIONS["consumer"]["handler"] == CONSUMER_HANDLER
+    assert FUNCTIONS["push"]["handler"] == PUSH_HANDLER
+
+
+# Each setting of the push function's mapping, and the settings-file key it comes from.
+PUSH_MAPPING_SETTINGS = {
+    "batch_size": "push_batch_size",
+    "maximum_batching_window_in_seconds": "push_batching_window_seconds",
+    "maximum_retry_attempts": "push_maximum_retry_attempts",
+    "maximum_record_age_in_seconds": "push_maximum_record_age_seconds",
+}
+
+
+def test_the_push_function_reads_the_latest_position_stream_with_its_own_settings() -> None:
+    # Given the push function's mapping and the root module's call of the lambda module
+    mapping = MAPPINGS["latest_positions"]
+    arguments = root_module().module_calls["lambda"].arguments
+    # When its source and settings are followed to the root variables
+    reached = {setting: settings_key(mapping[setting], arguments) for setting in PUSH_MAPPING_SETTINGS}
+    # Then it reads the latest-position table's stream from the newest change on, each setting from its key
+    assert mapping["event_source_arn"] == "${var.latest_table_stream_arn}"
+    assert arguments["latest_table_stream_arn"] == "${module.dynamodb.latest_table_stream_arn}"
+    assert mapping["starting_position"] == "LATEST"
+    assert reached == PUSH_MAPPING_SETTINGS
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
@@ -79,9 +108,23 @@ MAPPING_SETTINGS = {
 }
 
 
+def settings_key(mapping_value: object, lambda_arguments: dict[str, object]) -> str:
+    """The root variable a mapping setting comes from: mapping -> lambda module variable -> root variable."""
+    module_variable = re.fullmatch(r"\$\{var\.(\w+)\}", str(mapping_value))
+    assert module_variable, mapping_value
+    root_variable = re.fullmatch(r"\$\{var\.(\w+)\}", str(lambda_arguments[module_variable[1]]))
+    assert root_variable, module_variable[1]
+    return root_variable[1]
+
+
+MAPPINGS = {
+    resource.name: resource.body for resource in LAMBDA.resources_of_type("aws_lambda_event_source_mapping")
+}
+
+
 def test_the_event_source_mapping_reports_partial_failures_and_keeps_what_fails() -> None:
     # Given the consumer's event source mapping
-    mapping = LAMBDA.resources_of_type("aws_lambda_event_source_mapping")[0].body
+    mapping = MAPPINGS["positions"]
     # When its failure handling is read
     # Then failed records are reported one by one and exhausted batches go to the failure queue
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
@@ -94,7 +137,7 @@ def test_the_event_source_mapping_reports_partial_failures_and_keeps_what_fails(
 
 def test_every_setting_of_the_event_source_mapping_comes_from_its_settings_key() -> None:
     # Given the mapping and the root module's call of the lambda module
-    mapping = LAMBDA.resources_of_type("aws_lambda_event_source_mapping")[0].body
+    mapping = MAPPINGS["positions"]
     arguments = root_module().module_calls["lambda"].arguments
     # When each setting is followed from the mapping, through the module, to the root variable
     reached = {}

@@ -251,15 +251,15 @@ def test_the_custom_domain_is_a_rest_api_domain_with_a_dns_validated_certificate
     assert alias["name"] == "${aws_api_gateway_domain_name.api.regional_domain_name}"
 
 
-def test_no_api_gateway_v2_resource_is_mixed_in() -> None:
-    # Given every resource of every module; then none is of API Gateway v2 (HTTP APIs)
-    v2 = [
-        f"{module.name}: {resource.type}.{resource.name}"
+def test_api_gateway_v2_serves_only_the_websocket_api() -> None:
+    # Given every API of API Gateway v2 (the only kind that speaks WebSocket)
+    apis = [
+        (module.name, resource.body.get("protocol_type"))
         for module in all_modules()
-        for resource in module.resources
-        if resource.type.startswith("aws_apigatewayv2_")
+        for resource in module.resources_of_type("aws_apigatewayv2_api")
     ]
-    assert v2 == []
+    # Then there is the one WebSocket API, in the api_gateway module, and no HTTP API beside the REST API
+    assert apis == [("api_gateway", "WEBSOCKET")]
 
 
 # ---- Monitoring ------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ def test_any_message_in_either_queue_raises_the_alarm() -> None:
     }
 
 
-def test_function_alarms_cover_both_functions_and_every_alarm_notifies_the_topic() -> None:
+def test_function_alarms_cover_every_function_and_every_alarm_notifies_the_topic() -> None:
     # Given the alarms
     alarms = _alarms()
     # When their functions and actions are read
@@ -307,6 +307,8 @@ def test_function_alarms_cover_both_functions_and_every_alarm_notifies_the_topic
     assert set(MONITORING.locals["functions"].values()) == {
         "${var.consumer_function_name}",
         "${var.api_function_name}",
+        "${var.push_function_name}",
+        "${var.websocket_function_name}",
     }
     assert (
         alarms["function_errors"]["for_each"]

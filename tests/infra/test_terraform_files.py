@@ -25,6 +25,7 @@ EXPECTED_MODULES = {
     "lambda",
     "monitoring",
     "route53",
+    "s3",
     "sqs",
 }
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")

@@ -35,7 +35,8 @@ def run(arguments: list[str], cwd: Path, environment: dict[str, str]) -> subproc
 
 @pytest.fixture(scope="module")
 def initialized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """A copy of terraform/ and api/, initialized without a backend, with placeholder zips in dist/."""
+    """A copy of terraform/, api/ and the WebSocket schema, initialized without a backend, with
+    placeholder zips and the map (a placeholder Leaflet) in dist/."""
     if TERRAFORM is None:
         pytest.skip(
             "no terraform binary on this machine: validate and plan are covered by the hcl2 checks only"
@@ -44,10 +45,18 @@ def initialized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     ignored = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "*_override.tf")
     shutil.copytree(TERRAFORM_DIR, work / "terraform", ignore=ignored)
     shutil.copytree(PROJECT_ROOT / "api", work / "api")
+    schema = Path("src") / "busgps" / "models" / "websocket.schema.json"
+    (work / schema).parent.mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / schema, work / schema)
     (work / "dist").mkdir()
     for architecture in ARCHITECTURES:
         with zipfile.ZipFile(work / "dist" / zip_name(architecture), "w") as placeholder:
             placeholder.writestr("busgps/__init__.py", "")
+    shutil.copytree(
+        PROJECT_ROOT / "web" / "map", work / "dist" / "map", ignore=shutil.ignore_patterns("vendor")
+    )
+    (work / "dist" / "map" / "vendor" / "leaflet").mkdir(parents=True)
+    (work / "dist" / "map" / "vendor" / "leaflet" / "leaflet.js").write_text("", encoding="utf-8")
     environment = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
     if PROVIDER_MIRROR.is_dir():
         config = work / "terraformrc"

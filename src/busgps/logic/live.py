@@ -84,8 +84,14 @@ def buses_for(subscription: Subscription, buses: Sequence[LiveBus]) -> list[dict
     return [bus.view for bus in buses if subscription.matches(bus.position)]
 
 
-# Room for {"type":"snapshot","buses":[],"part":N,"parts":N} with numbers of up to 9 digits.
-_ENVELOPE_BYTES = 80
+# Room for the part and parts numbers: up to 6 digits each (a million frames is far beyond any batch).
+_NUMBER_DIGITS = 6
+
+
+def envelope_bytes(message_type: str) -> int:
+    """The bytes of a message without its buses: {"type":...,"buses":[],"part":N,"parts":N}."""
+    number = "9" * _NUMBER_DIGITS
+    return len(f'{{"type":{to_json(message_type)},"buses":[],"part":{number},"parts":{number}}}'.encode())
 
 
 def framed_messages(
@@ -99,16 +105,17 @@ def framed_messages(
     A WebSocket frame of API Gateway holds 32 KB and each 32 KB is billed as one message, so a batch
     is cut only where it must be. No buses make one message with an empty list (a snapshot of nothing).
     """
+    envelope = envelope_bytes(message_type)
     groups: list[list[str]] = [[]]
-    size = _ENVELOPE_BYTES
+    size = envelope
     for bus in buses:
         encoded = to_json(bus)
         bus_bytes = len(encoded.encode("utf-8")) + 1  # and its comma
-        if _ENVELOPE_BYTES + bus_bytes > max_bytes:
+        if envelope + bus_bytes > max_bytes:
             raise ValueError(f"bus {bus.get('busId')} alone is {bus_bytes} bytes: over {max_bytes}")
         if groups[-1] and size + bus_bytes > max_bytes:
             groups.append([])
-            size = _ENVELOPE_BYTES
+            size = envelope
         groups[-1].append(encoded)
         size += bus_bytes
     parts = len(groups)

@@ -8,7 +8,9 @@ without the stage's throttling), then measures:
   as a ratio to direct Kinesis PutRecord calls on the same emulator in the same run; and the same
   for batches (POST /v1/positions against direct PutRecords);
 - the GTFS-Realtime feed: the CPU time to build it for 1,000 and 10,000 buses on trips (in this
-  process, without the stack) and its size, and the latency of a conditional GET answered 304.
+  process, without the stack) and its size, and the latency of a conditional GET answered 304;
+- live push: from an accepted POST until a WebSocket subscriber gets the positions message naming
+  that bus, with 100 subscribers (no filter: each gets every bus) connected (p50, p95; goal p95 <= 2 s).
 Rounds alternate between the gateway and direct calls, so the consumer's background work weighs
 on both alike. Everything is bounded in count and in time.
 """
@@ -35,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import requests
+from websockets.sync.client import ClientConnection, connect
 
 from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
 from busgps.client.auth import CognitoTokenSource, cognito_client
@@ -54,6 +57,7 @@ FRESHNESS_GIVE_UP_SECONDS = 15.0
 BATCH_SIZE = 100
 FEED_FLEETS = (1_000, 10_000)
 FEED_BUILD_REPEATS = 3
+PUSH_SUBSCRIBERS = 100
 
 
 class BenchError(RuntimeError):
@@ -238,6 +242,54 @@ class Bench:
             thread.join()
         return delays, unseen[0]
 
+    def push_latency(self, samples: int, subscribers: int) -> tuple[list[float], int]:
+        """Seconds from each accepted POST until a subscriber (of `subscribers` connected) gets it."""
+        connections: list[ClientConnection] = []
+        try:
+            for _ in range(subscribers):
+                connection = connect(self.stack["websocketUrl"], open_timeout=30)
+                connections.append(connection)
+                connection.send(json.dumps({"action": "subscribe"}))
+            # Every subscriber's snapshot has come: each is subscribed before the first sample.
+            for connection in connections:
+                while json.loads(connection.recv(timeout=30)).get("type") != "snapshot":
+                    pass
+            return self._push_samples(connections[0], samples)
+        finally:
+            for connection in connections:
+                connection.close()
+
+    def _push_samples(self, listener: ClientConnection, samples: int) -> tuple[list[float], int]:
+        delays: list[float] = []
+        unseen = 0
+        client = self.clients[0]
+        for sample in range(samples):
+            bus_id = f"bench-{self.run_id}-push-{sample}"
+            try:
+                client.post_position(self._position(bus_id))
+            except (ApiError, ConnectionFailed):
+                unseen += 1
+                continue
+            accepted = time.monotonic()
+            delay = self._wait_for_push(listener, bus_id, accepted)
+            if delay is None:
+                unseen += 1
+            else:
+                delays.append(delay)
+        return delays, unseen
+
+    @staticmethod
+    def _wait_for_push(listener: ClientConnection, bus_id: str, accepted: float) -> float | None:
+        """Seconds until the listener got a positions message naming the bus; None if it never did."""
+        while (left := FRESHNESS_GIVE_UP_SECONDS - (time.monotonic() - accepted)) > 0:
+            try:
+                message = json.loads(listener.recv(timeout=left))
+            except TimeoutError:
+                return None
+            if message.get("type") == "positions" and any(bus["busId"] == bus_id for bus in message["buses"]):
+                return time.monotonic() - accepted
+        return None
+
     def feed_not_modified(self, samples: int) -> list[float]:
         """Seconds for each conditional GET of the feed answered 304 (a poll within the refresh period)."""
         url = f"{self.stack['api_url']}/v1/gtfs-rt/vehicle-positions"
@@ -372,6 +424,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
             print("busgps bench: measuring the feed's 304 path...", file=sys.stderr, flush=True)
             not_modified = bench.feed_not_modified(arguments.samples)
+            print(
+                f"busgps bench: measuring live push with {PUSH_SUBSCRIBERS} subscribers...",
+                file=sys.stderr,
+                flush=True,
+            )
+            pushed, unpushed = bench.push_latency(arguments.samples, PUSH_SUBSCRIBERS)
     except BenchError as error:
         print(f"busgps bench: {error}", file=sys.stderr)
         return 1
@@ -380,6 +438,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report(delays, unseen, combined, arguments.workers))
     print()
     print(feed_report(feed_builds, not_modified))
+    print()
+    print(push_report(pushed, unpushed, PUSH_SUBSCRIBERS))
     print(f"\n(the run took {time.monotonic() - started:.0f}s on {os.cpu_count()} CPUs)")
     return 0 if delays else 1
 
@@ -441,3 +501,17 @@ def feed_report(builds: Sequence[FeedBuild], not_modified: Sequence[float]) -> s
         )
         rows.append(("feed 304 (If-None-Match) p99", f"{percentile(not_modified, 0.99) * 1000:.1f} ms", ""))
     return render_table(rows)
+
+
+def push_report(delays: Sequence[float], unseen: int, subscribers: int) -> str:
+    note = f"{len(delays)} samples, {subscribers} subscribers" + (
+        f", {unseen} never pushed" if unseen else ""
+    )
+    if not delays:
+        return render_table([("POST->WebSocket message", "n/a", note)])
+    return render_table(
+        [
+            ("POST->WebSocket message p50", f"{percentile(delays, 0.50):.3f} s", note),
+            ("POST->WebSocket message p95", f"{percentile(delays, 0.95):.3f} s", "goal <= 2 s"),
+        ]
+    )

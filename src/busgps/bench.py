@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -244,20 +244,21 @@ class Bench:
 
     def push_latency(self, samples: int, subscribers: int) -> tuple[list[float], int]:
         """Seconds from each accepted POST until a subscriber (of `subscribers` connected) gets it."""
-        connections: list[ClientConnection] = []
-        try:
-            for _ in range(subscribers):
-                connection = connect(self.stack["websocketUrl"], open_timeout=30)
-                connections.append(connection)
+        with ExitStack() as open_connections:
+            connections = [
+                open_connections.enter_context(
+                    connect(self.stack["websocketUrl"], open_timeout=30, max_queue=None)
+                )
+                for _ in range(subscribers)
+            ]
+            for connection in connections:
                 connection.send(json.dumps({"action": "subscribe"}))
-            # Every subscriber's snapshot has come: each is subscribed before the first sample.
+            # Every subscriber reads all it gets (max_queue=None), as a browser does; each one is
+            # subscribed (its snapshot has come) before the first sample.
             for connection in connections:
                 while json.loads(connection.recv(timeout=30)).get("type") != "snapshot":
                     pass
             return self._push_samples(connections[0], samples)
-        finally:
-            for connection in connections:
-                connection.close()
 
     def _push_samples(self, listener: ClientConnection, samples: int) -> tuple[list[float], int]:
         delays: list[float] = []

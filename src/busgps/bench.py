@@ -59,6 +59,8 @@ BATCH_SIZE = 100
 FEED_FLEETS = (1_000, 10_000)
 FEED_BUILD_REPEATS = 3
 PUSH_SUBSCRIBERS = 100
+# 100 subscribes each scan the latest positions (thousands after the ingest rounds) on 2 cores.
+SNAPSHOT_WAIT_SECONDS = 180.0
 
 
 class BenchError(RuntimeError):
@@ -261,7 +263,7 @@ class Bench:
             # Every subscriber reads all it gets (max_queue=None), as a browser does; each one is
             # subscribed (its snapshot has come) before the first sample.
             for connection in connections:
-                while json.loads(connection.recv(timeout=30)).get("type") != "snapshot":
+                while json.loads(connection.recv(timeout=SNAPSHOT_WAIT_SECONDS)).get("type") != "snapshot":
                     pass
             return self._push_samples(connections[0], samples)
 

@@ -16,8 +16,6 @@ from busgps.local.config import EnvironmentSettings
 MAP_PATH = "/map"
 # The page the map is opened at, deployed (CloudFront serves no index under a path) and locally.
 MAP_PAGE = f"{MAP_PATH}/index.html"
-# Leaflet's dist/, unpacked from its npm package by `make install` (busgps.local.vendor_leaflet).
-LEAFLET_DIR = Path("vendor") / "leaflet"
 
 
 def map_config(settings: EnvironmentSettings, api_url: str, websocket_url: str) -> dict[str, Any]:

@@ -325,8 +325,6 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     websocket_api = LocalWebSocketApi(
         WebSocketApiConfig(
             stage=STAGE,
-            region=settings.aws_region,
-            account_id=LOCAL_ACCOUNT_ID,
             function_arn=arns.websocket_function_arn,
             function_memory_mb=settings.lambda_memory_mb,
             function_timeout_seconds=settings.lambda_timeout_seconds,

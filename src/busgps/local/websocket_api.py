@@ -76,8 +76,6 @@ class Connection:
 @dataclass(frozen=True)
 class WebSocketApiConfig:
     stage: str
-    region: str
-    account_id: str
     function_arn: str
     function_memory_mb: int = 128
     function_timeout_seconds: float = 30.0

@@ -89,3 +89,13 @@ def test_the_map_settings_have_the_keys_terraform_writes_into_config_json() -> N
     deployed_keys = set(re.findall(r"^\s*(\w+)\s*=", declared["fields"], re.MULTILINE))
     # Then the page gets the same settings deployed and locally
     assert local_keys == deployed_keys
+
+
+def test_the_readme_documents_exactly_the_schema_s_routes() -> None:
+    # Given the README's section on the WebSocket protocol
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Live positions over WebSocket", 1)[1].split("\n## ", 1)[0]
+    # When the first column of its route table is read
+    documented = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    # Then it names every route of the schema, once
+    assert sorted(documented) == sorted(route_keys())

@@ -14,6 +14,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from busgps.observability import logger
+
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
 else:
@@ -56,8 +58,14 @@ class ConnectionSender:
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") == "GoneException":
                     return "gone"
+                logger.warning(
+                    "PostToConnection failed", extra={"connectionId": connection_id, "error": str(error)}
+                )
                 return "failed"
-            except BotoCoreError:
+            except BotoCoreError as error:
+                logger.warning(
+                    "PostToConnection failed", extra={"connectionId": connection_id, "error": str(error)}
+                )
                 return "failed"
         return "sent"
 

@@ -16,7 +16,6 @@ Where it differs from API Gateway: the route's function runs in this process; no
 """
 
 import asyncio
-import base64
 import logging
 import secrets
 import string
@@ -46,8 +45,8 @@ GOING_AWAY = 1001
 
 
 def _connection_id() -> str:
-    """An id shaped like API Gateway's, e.g. L0SM9cOFvHcCIhw=."""
-    return base64.b64encode(secrets.token_bytes(10)).decode("ascii")
+    """An id shaped like API Gateway's, e.g. L0SM9cOFvHcCIhw=: letters and digits, then "="."""
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(15)) + "="
 
 
 def _request_time(epoch_ms: int) -> str:
@@ -248,7 +247,8 @@ class LocalWebSocketApi:
 
     def app(self) -> Starlette:
         stage = f"/{self._config.stage}"
-        connection = f"{stage}/@connections/{{connection_id}}"
+        # :path, so that an id is matched whatever it holds once decoded.
+        connection = f"{stage}/@connections/{{connection_id:path}}"
         return Starlette(
             routes=[
                 WebSocketRoute(stage, self.serve_socket),

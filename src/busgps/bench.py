@@ -487,10 +487,6 @@ def report(delays: Sequence[float], unseen: int, rates: dict[str, Rate], workers
     return render_table(rows)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def feed_report(builds: Sequence[FeedBuild], not_modified: Sequence[float]) -> str:
     rows: list[tuple[str, str, str]] = []
     for build in builds:
@@ -526,3 +522,7 @@ def push_report(delays: Sequence[float], unseen: int, subscribers: int) -> str:
             ("POST->WebSocket message p95", f"{percentile(delays, 0.95):.3f} s", "goal <= 2 s"),
         ]
     )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

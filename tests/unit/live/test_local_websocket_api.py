@@ -35,6 +35,8 @@ def test_each_socket_event_reaches_the_function_in_api_gateways_shape_routed_by_
         socket.send_text("hello")
         socket.send_text('{"action": "ping"}')
         assert wait_for(lambda: len(function.events) == 4, timeout_seconds=5)
+        socket.close()
+        assert wait_for(lambda: len(function.events) == 5, timeout_seconds=5)
     # Then the function saw $connect, subscribe, $default, ping, $disconnect, all on one connection id
     routes = [event["requestContext"]["routeKey"] for event in function.events]
     assert routes == ["$connect", "subscribe", "$default", "ping", "$disconnect"]

@@ -99,3 +99,12 @@ def test_the_readme_documents_exactly_the_schema_s_routes() -> None:
     documented = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
     # Then it names every route of the schema, once
     assert sorted(documented) == sorted(route_keys())
+
+
+def test_the_protocol_file_is_a_valid_json_schema() -> None:
+    # Given the protocol's schema; when it is checked against JSON Schema's own; then it is valid
+    from jsonschema import Draft202012Validator
+
+    from busgps.models.websocket import protocol_schema
+
+    Draft202012Validator.check_schema(protocol_schema())

@@ -41,15 +41,22 @@ $(GITLAB_CI_LOCAL):
 		npm install --prefix .tools/gitlab-ci-local --no-audit --no-fund --loglevel=error gitlab-ci-local@4.60.0; \
 	else echo "npm not found: the gitlab-ci-local pipeline tests will be skipped"; fi
 
-# gitlab-ci-local copies the work tree with rsync before it runs a job. As root with apt-get (as on
-# CI) it is installed; elsewhere the tests that run jobs are skipped, saying so.
-.PHONY: rsync
-rsync:
-	@command -v rsync > /dev/null || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
-			{ apt-get update -qq && apt-get install -y -qq rsync > /dev/null; } \
-				|| echo "rsync could not be installed: the gitlab-ci-local job runs will be skipped"; \
-		else echo "rsync not found: the gitlab-ci-local job runs will be skipped"; fi; }
+# Command-line tools some tests use: rsync (gitlab-ci-local copies the work tree with it), jq
+# (ci/terraform.sh's reports), curl (the README's examples). As root with apt-get (as on CI) the
+# missing ones are installed; whatever is still missing is named, with what is skipped without it.
+# Terraform is not in Debian's archive: without it the plan checks are skipped, and say so.
+APT_TOOLS := rsync jq curl
+SKIPPED_WITHOUT_rsync := the gitlab-ci-local job runs
+SKIPPED_WITHOUT_jq := the ci/terraform.sh tests
+SKIPPED_WITHOUT_curl := the test of the printed curl example
+.PHONY: tools
+tools:
+	@missing=$$(for tool in $(APT_TOOLS); do command -v $$tool > /dev/null || printf '%s ' $$tool; done); \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing > /dev/null; } \
+			|| echo "apt-get could not install $$missing"; fi
+	@$(foreach tool,$(APT_TOOLS),command -v $(tool) > /dev/null || echo "$(tool) not found: $(SKIPPED_WITHOUT_$(tool)) will be skipped";)
+	@command -v terraform > /dev/null || echo "terraform not found (not in apt): the plan checks of tests/infra will be skipped"
 
 # The map's browser test drives Debian's chromium with its chromium-driver. As root with apt-get
 # (as on CI) they are installed; elsewhere that test is skipped, saying so.
@@ -57,7 +64,7 @@ rsync:
 chromium:
 	@command -v chromedriver > /dev/null || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
-			{ apt-get update -qq && apt-get install -y -qq chromium chromium-driver > /dev/null; } \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null; } \
 				|| echo "chromium could not be installed: the map's browser test will be skipped"; \
 		else echo "chromedriver not found: the map's browser test will be skipped"; fi; }
 
@@ -69,7 +76,7 @@ $(CHECKOV):
 
 checkov: $(CHECKOV)
 
-test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV) rsync chromium
+test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV) tools chromium
 	$(BIN)/pytest
 
 bench: install

@@ -64,7 +64,8 @@ configure_gitlab_state
 if [ -n "${TF_PLUGIN_CACHE_DIR:-}" ]; then
     mkdir -p "$TF_PLUGIN_CACHE_DIR"
 fi
-terraform init -input=false -lock-timeout=5m
+# The committed lock file pins the providers: init installs exactly those, never an update.
+terraform init -input=false -lock-timeout=5m -lockfile=readonly
 
 case $command in
     plan)

@@ -65,14 +65,22 @@ module "lambda" {
   log_level          = local.is_production ? "INFO" : "DEBUG"
   kms_key_arn        = module.kms.key_arn
 
-  stream_arn                 = module.kinesis.stream_arn
-  latest_table_name          = module.dynamodb.latest_table_name
-  latest_table_arn           = module.dynamodb.latest_table_arn
-  history_table_name         = module.dynamodb.history_table_name
-  history_table_arn          = module.dynamodb.history_table_arn
-  ttl_seconds                = var.ttl_seconds
-  ttl_field_name             = var.ttl_field_name
-  cors_allow_origin          = var.cors_allow_origin
+  stream_arn             = module.kinesis.stream_arn
+  latest_table_name      = module.dynamodb.latest_table_name
+  latest_table_arn       = module.dynamodb.latest_table_arn
+  history_table_name     = module.dynamodb.history_table_name
+  history_table_arn      = module.dynamodb.history_table_arn
+  ttl_seconds            = var.ttl_seconds
+  ttl_field_name         = var.ttl_field_name
+  cors_allow_origin      = var.cors_allow_origin
+  history_retention_days = var.history_retention_days
+  noise_max_speed_mps    = var.noise_max_speed_mps
+  noise_max_accuracy_m   = var.noise_max_accuracy_m
+  thinning = {
+    stationary_distance_m      = var.thinning_stationary_distance_m
+    stationary_max_gap_seconds = var.thinning_stationary_max_gap_seconds
+    min_interval_seconds       = var.thinning_min_interval_seconds
+  }
   feed_max_age_seconds       = var.feed_max_age_seconds
   feed_refresh_seconds       = var.feed_refresh_seconds
   invalid_records_queue_url  = module.sqs.invalid_records_queue_url
@@ -122,6 +130,8 @@ module "api_gateway" {
   logging_level                  = local.is_production ? "ERROR" : "INFO"
   log_retention_days             = var.log_retention_days
   manage_account_cloudwatch_role = var.manage_api_gateway_account
+  waf_enabled                    = var.waf_enabled
+  web_acl_arn                    = var.waf_enabled ? module.waf[0].web_acl_arn : null
 }
 
 # The GTFS-Realtime feed is read through CloudFront's caches (see the README's choice of CDN).
@@ -163,6 +173,18 @@ module "route53" {
   hosted_zone_name = var.route53_zone_name
   rest_api_id      = module.api_gateway.rest_api_id
   stage_name       = module.api_gateway.stage_name
+}
+
+# Left out where waf_enabled is false.
+module "waf" {
+  source = "./modules/waf"
+  count  = var.waf_enabled ? 1 : 0
+
+  name                   = local.name_prefix
+  rate_limit_per_address = var.waf_rate_limit_per_address
+  cors_allow_origin      = var.cors_allow_origin
+  log_retention_days     = var.log_retention_days
+  kms_key_arn            = module.kms.key_arn
 }
 
 module "monitoring" {

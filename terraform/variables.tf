@@ -96,6 +96,66 @@ variable "ttl_field_name" {
   description = "Attribute holding an item's expiry (epoch seconds): the tables' TTL attribute and the functions' TTL_FIELD_NAME."
 }
 
+variable "history_retention_days" {
+  type        = number
+  description = "Days history keeps every fix, counted from the fix's own time (HISTORY_RETENTION_DAYS); ttl_seconds is the latest position's expiry."
+
+  validation {
+    condition     = var.history_retention_days >= 1 && var.history_retention_days <= 3650
+    error_message = "history_retention_days must be between 1 and 3650."
+  }
+}
+
+variable "noise_max_speed_mps" {
+  type        = number
+  description = "A fix implying a faster speed (m/s) from its bus's previous fix is flagged, never the latest (NOISE_MAX_SPEED_MPS; 0 is off)."
+
+  validation {
+    condition     = var.noise_max_speed_mps >= 0 && var.noise_max_speed_mps <= 1000
+    error_message = "noise_max_speed_mps must be between 0 and 1000."
+  }
+}
+
+variable "noise_max_accuracy_m" {
+  type        = number
+  description = "A fix whose accuracy is worse than this many metres is flagged, never the latest (NOISE_MAX_ACCURACY_M; 0 is off)."
+
+  validation {
+    condition     = var.noise_max_accuracy_m >= 0
+    error_message = "noise_max_accuracy_m must not be negative."
+  }
+}
+
+variable "thinning_stationary_distance_m" {
+  type        = number
+  description = "History leaves out a fix within this many metres of its bus's last kept fix (THINNING_STATIONARY_DISTANCE_M; 0 is off)."
+
+  validation {
+    condition     = var.thinning_stationary_distance_m >= 0 && var.thinning_stationary_distance_m <= 10000
+    error_message = "thinning_stationary_distance_m must be between 0 and 10000."
+  }
+}
+
+variable "thinning_stationary_max_gap_seconds" {
+  type        = number
+  description = "A stationary bus still keeps a fix this many seconds after its last kept one (THINNING_STATIONARY_MAX_GAP_SECONDS; 0 is never)."
+
+  validation {
+    condition     = var.thinning_stationary_max_gap_seconds >= 0 && var.thinning_stationary_max_gap_seconds <= 86400
+    error_message = "thinning_stationary_max_gap_seconds must be between 0 and 86400."
+  }
+}
+
+variable "thinning_min_interval_seconds" {
+  type        = number
+  description = "History leaves out a fix closer than this many seconds to its bus's last kept fix (THINNING_MIN_INTERVAL_SECONDS; 0 is off)."
+
+  validation {
+    condition     = var.thinning_min_interval_seconds >= 0 && var.thinning_min_interval_seconds <= 86400
+    error_message = "thinning_min_interval_seconds must be between 0 and 86400."
+  }
+}
+
 variable "feed_max_age_seconds" {
   type        = number
   description = "A bus whose newest fix is older than this many seconds is left out of the GTFS-Realtime feed (FEED_MAX_AGE_SECONDS; MobilityData advises 90)."
@@ -281,6 +341,21 @@ variable "cors_allow_origin" {
   description = "Access-Control-Allow-Origin the API sends, e.g. * or https://map.example.com."
 }
 
+variable "manage_api_gateway_account" {
+  type        = bool
+  description = "Whether this environment owns the account's (per-region) API Gateway CloudWatch role; exactly one environment per account and region may."
+}
+
+variable "waf_enabled" {
+  type        = bool
+  description = "Whether a WAF web ACL (rate limit per client address, known bad inputs) protects the API stage; on in production."
+}
+
+variable "waf_rate_limit_per_address" {
+  type        = number
+  description = "Most requests one client address may make in 5 minutes before WAF answers 429 (10 to 2000000000); above what a fleet sends from one NAT address."
+}
+
 # ---- Defaults that rarely change ------------------------------------------------------------
 
 variable "lambda_package_dir" {
@@ -313,11 +388,6 @@ variable "cognito_hosted_ui_domain_prefix" {
   default     = ""
 }
 
-variable "manage_api_gateway_account" {
-  type        = bool
-  description = "Whether this stack sets the region's account-level API Gateway CloudWatch role (false if another stack does)."
-  default     = true
-}
 
 variable "tags" {
   type        = map(string)

@@ -141,31 +141,45 @@ def run_for(seconds: float, max_records: int, workers: int, send: Callable[[int]
     return Rate(records=written[0], seconds=time.monotonic() - started, failures=failures[0])
 
 
+@dataclass
+class BenchStack:
+    """A running stack's stack.json, and once it has stopped, how long SIGTERM took to end it."""
+
+    details: dict[str, Any]
+    stop_seconds: float | None = None
+
+
 @contextmanager
-def local_stack(repository: Path) -> Iterator[dict[str, Any]]:
-    """A fresh `busgps local up` on free ports; yields its stack.json, stops it on exit."""
+def local_stack(repository: Path) -> Iterator[BenchStack]:
+    """A fresh `busgps local up` on free ports; stopped with SIGTERM on exit, the stop timed."""
     with tempfile.TemporaryDirectory(prefix="busgps-bench-") as state:
         state_dir = Path(state)
         # The gateway's own cost is measured, not the stage's request limit.
         process = start_stack(state_dir, "--no-throttling", cwd=repository)
+        stack = BenchStack({})
         try:
             try:
-                details = wait_until_healthy(process, state_dir)
+                stack.details = wait_until_healthy(process, state_dir)
             except StackNotReady as error:
                 raise BenchError(str(error)) from None
-            yield details
+            yield stack
         finally:
-            _stop(process)
+            stack.stop_seconds = _stop(process)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STACK_STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def _stop(process: subprocess.Popen[bytes]) -> float | None:
+    """Seconds from SIGTERM to the stack's exit; None if it had already ended or had to be killed."""
+    if process.poll() is not None:
+        return None
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(STACK_STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return None
+    return time.monotonic() - started
 
 
 class Bench:
@@ -411,7 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("busgps bench: starting a local stack...", file=sys.stderr, flush=True)
     try:
         with local_stack(Path.cwd()) as stack:
-            bench = Bench(stack, arguments.workers)
+            bench = Bench(stack.details, arguments.workers)
             print("busgps bench: measuring freshness...", file=sys.stderr, flush=True)
             delays, unseen = bench.freshness(arguments.samples)
             # Before the ingest rounds, as freshness: their backlog would keep the emulator busy for minutes.
@@ -446,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     combined = {kind: combine(parts) for kind, parts in rates.items()}
-    print(report(delays, unseen, combined, arguments.workers))
+    print(report(delays, unseen, combined, arguments.workers, stack.stop_seconds))
     print()
     print(feed_report(feed_builds, not_modified))
     print()
@@ -455,7 +469,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if delays else 1
 
 
-def report(delays: Sequence[float], unseen: int, rates: dict[str, Rate], workers: int) -> str:
+def report(
+    delays: Sequence[float], unseen: int, rates: dict[str, Rate], workers: int, stop_seconds: float | None
+) -> str:
     rows: list[tuple[str, str, str]] = []
     sample_note = (
         f"{len(delays)} samples, {unseen} refused or not shown within {FRESHNESS_GIVE_UP_SECONDS:.0f}s"
@@ -484,6 +500,8 @@ def report(delays: Sequence[float], unseen: int, rates: dict[str, Rate], workers
     rows.append(rate_row(f"direct Kinesis PutRecords x{BATCH_SIZE}", direct_batch, "records/s"))
     batch_ratio = batch.per_second / direct_batch.per_second if direct_batch.per_second else float("nan")
     rows.append(("gateway / direct (PutRecords)", f"{batch_ratio:.2f}", ""))
+    stopped = "n/a" if stop_seconds is None else f"{stop_seconds:.2f} s"
+    rows.append(("stop, SIGTERM to exit", stopped, "the README promises a few seconds"))
     return render_table(rows)
 
 

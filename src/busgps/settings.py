@@ -23,14 +23,29 @@ class TableSettings(BaseModel):
 
     latest_table_name: str = Field(alias="DYNAMODB_TABLE_NAME", min_length=3, max_length=255)
     history_table_name: str = Field(alias="HISTORY_TABLE_NAME", min_length=3, max_length=255)
+    # How long a bus's newest fix stays its live, latest position.
     ttl_seconds: int = Field(default=3600, alias="TTL_SECONDS", gt=0, le=366 * 24 * 3600)
     ttl_field_name: str = Field(
         default="expirationTime", alias="TTL_FIELD_NAME", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
     )
+    # How long every kept fix stays in history, counted from the fix's own time.
+    history_retention_days: int = Field(default=1, alias="HISTORY_RETENTION_DAYS", ge=1, le=3650)
 
 
 class ConsumerSettings(TableSettings):
     dead_letter_queue_url: str = Field(alias="DEAD_LETTER_QUEUE_URL", pattern=r"^https?://\S+$")
+    # Noise filters and history thinning (0 turns one off); see busgps.logic.noise.
+    noise_max_speed_mps: float = Field(default=70, alias="NOISE_MAX_SPEED_MPS", ge=0, le=1000)
+    noise_max_accuracy_m: float = Field(default=0, alias="NOISE_MAX_ACCURACY_M", ge=0, le=1_000_000)
+    thinning_stationary_distance_m: float = Field(
+        default=0, alias="THINNING_STATIONARY_DISTANCE_M", ge=0, le=10_000
+    )
+    thinning_stationary_max_gap_seconds: float = Field(
+        default=0, alias="THINNING_STATIONARY_MAX_GAP_SECONDS", ge=0, le=86_400
+    )
+    thinning_min_interval_seconds: float = Field(
+        default=0, alias="THINNING_MIN_INTERVAL_SECONDS", ge=0, le=86_400
+    )
 
 
 class ApiSettings(TableSettings):
@@ -59,6 +74,12 @@ class WebSocketSettings(TableSettings, ConnectionSettings):
 
     # A subscription's snapshot holds the buses whose newest fix is at most this old (the feed's age).
     feed_max_age_seconds: int = Field(default=90, alias="FEED_MAX_AGE_SECONDS", gt=0, le=24 * 3600)
+
+
+class IngestSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    stream_name: str = Field(alias="STREAM_NAME", pattern=r"^[a-zA-Z0-9_.-]{1,128}$")
 
 
 SettingsModel = TypeVar("SettingsModel", bound=BaseModel)
@@ -92,3 +113,8 @@ def websocket_settings() -> WebSocketSettings:
 @lru_cache(maxsize=1)
 def push_settings() -> ConnectionSettings:
     return load_settings(ConnectionSettings, os.environ)
+
+
+@lru_cache(maxsize=1)
+def ingest_settings() -> IngestSettings:
+    return load_settings(IngestSettings, os.environ)

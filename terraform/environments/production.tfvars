@@ -18,6 +18,19 @@ kinesis_retention_hours = 168
 ttl_seconds    = 3600
 ttl_field_name = "expirationTime"
 
+# History keeps every fix this many days from its own time; ttl_seconds is only the latest position's.
+history_retention_days = 30
+
+# Noise filters (0 is off): a fix implying a faster speed from the bus's previous fix, or less
+# accurate, is kept flagged in history and never becomes the latest position.
+noise_max_speed_mps  = 70
+noise_max_accuracy_m = 0
+
+# Thinning of history (0 is off): leave out fixes of a stationary bus, or closer in time than this.
+thinning_stationary_distance_m      = 0
+thinning_stationary_max_gap_seconds = 0
+thinning_min_interval_seconds       = 0
+
 # GTFS-Realtime feed: a bus is left out once its newest fix is this old; the feed is rebuilt (and
 # cacheable) once per refresh period.
 feed_max_age_seconds = 90
@@ -56,3 +69,11 @@ dynamodb_billing_mode = "PAY_PER_REQUEST"
 domain_name           = ""
 alarm_email           = ""
 cors_allow_origin     = "*"
+
+# Production owns the account-level API Gateway CloudWatch role of its own account.
+manage_api_gateway_account = true
+
+# A web ACL in front of production: per client address, 30,000 requests in 5 minutes (100 a second),
+# above what a fleet sends from one carrier NAT address.
+waf_enabled                = true
+waf_rate_limit_per_address = 30000

@@ -7,7 +7,6 @@ never meets a stack a developer is running from the same checkout.
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -23,8 +22,9 @@ from busgps.client.target import StackTarget
 from busgps.local.launcher import LOG_FILE_NAME, stack_command, start_stack, wait_until_healthy
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-# Ctrl-C or SIGTERM stops the stack "within a few seconds".
-STOP_TIMEOUT_SECONDS = 8.0
+# A guard against a stack that never stops, not the README's "within a few seconds": `make bench`
+# measures how long a stop takes.
+STOP_TIMEOUT_SECONDS = 60.0
 
 
 @dataclass
@@ -42,9 +42,8 @@ class StackProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def stop(self, signal_number: int = signal.SIGTERM) -> float:
-        """Send SIGTERM (or SIGINT, as Ctrl-C does) and wait for the exit; the seconds it took."""
-        started = time.monotonic()
+    def stop(self, signal_number: int = signal.SIGTERM) -> None:
+        """Send SIGTERM (or SIGINT, as Ctrl-C does) and wait for the exit."""
         self.process.send_signal(signal_number)
         try:
             self.process.wait(STOP_TIMEOUT_SECONDS)
@@ -54,7 +53,6 @@ class StackProcess:
             raise AssertionError(
                 f"the stack did not stop within {STOP_TIMEOUT_SECONDS}s:\n{self.log()}"
             ) from None
-        return time.monotonic() - started
 
     def start_another(self) -> "subprocess.CompletedProcess[str]":
         """Run a second `busgps local up` on the same state directory, to its end."""
@@ -99,26 +97,30 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     """The stack shared by the whole session: its stack.json, as a dict. It must stop cleanly at the end."""
     with running_stack(tmp_path_factory.mktemp("local-stack")) as stack:
         yield stack.details
-        seconds = stack.stop()
+        stack.stop()
         assert stack.process.returncode == 0, stack.log()
-        assert seconds < STOP_TIMEOUT_SECONDS
 
 
 @pytest.fixture(scope="module")
 def client(local_stack: dict[str, Any]) -> Iterator[BusGpsClient]:
     """The client library, logged in as the shared stack's demo device."""
+    with requests.Session() as session:
+        yield client_of(local_stack, session)
+
+
+def client_of(details: dict[str, Any], session: requests.Session) -> BusGpsClient:
+    """The client library for a stack (its stack.json), logged in as its demo device."""
     target = StackTarget(
-        api_url=local_stack["api_url"],
-        post_url=local_stack["post_url"],
-        get_url=local_stack["get_url"],
-        region=local_stack["region"],
-        stream_name=local_stack["stream_name"],
+        api_url=details["api_url"],
+        post_url=details["post_url"],
+        get_url=details["get_url"],
+        region=details["region"],
+        stream_name=details["stream_name"],
     )
     tokens = CognitoTokenSource(
-        cognito_client(local_stack["region"], local_stack["emulator_endpoint"]),
-        local_stack["app_client_id"],
-        local_stack["username"],
-        local_stack["password"],
+        cognito_client(details["region"], details["emulator_endpoint"]),
+        details["app_client_id"],
+        details["username"],
+        details["password"],
     )
-    with requests.Session() as session:
-        yield BusGpsClient(target, tokens, session=session)
+    return BusGpsClient(target, tokens, session=session)

@@ -1,16 +1,21 @@
 """The `busgps` console script against a running local stack, as a user runs it."""
 
 import base64
+import csv
 import json
 import os
 import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import gpxpy
 import pytest
+
+from support.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -215,3 +220,54 @@ def test_a_wrong_password_is_one_clear_line(checkout: Path):
     assert result.returncode == 2
     assert "NotAuthorizedException" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_export_writes_a_bus_track_that_gpxpy_reads_and_replay_the_fleet_window(
+    checkout: Path, tmp_path: Path
+) -> None:
+    # Given a bus driving north for 10 minutes, a fix every 5 s, posted 30 a request
+    bus = f"export-{uuid.uuid4().hex[:8]}"
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=12)
+    fixes = [
+        {
+            "busId": bus,
+            "latitude": round(38.7 + step / 10_000, 4),
+            "longitude": -9.14,
+            "timestamp": (start + timedelta(seconds=5 * step)).isoformat(),
+        }
+        for step in range(120)
+    ]
+    for first in range(0, len(fixes), 30):
+        batch = tmp_path / f"batch-{first}.json"
+        batch.write_text(json.dumps(fixes[first : first + 30]))
+        busgps_json("post-batch", str(batch), cwd=checkout)
+    window = ["--from", start.isoformat(), "--to", (start + timedelta(minutes=10)).isoformat()]
+    eventually_json("get", bus, cwd=checkout)
+
+    # When it is exported as GPX, GeoJSON and CSV
+    def export(output_format: str) -> Path:
+        output = tmp_path / f"track.{output_format}"
+        result = busgps("export", bus, *window, "--format", output_format, "-o", str(output), cwd=checkout)
+        assert result.returncode == 0, result.stderr
+        assert f"{len(fixes)} positions" in result.stderr  # the progress line's total
+        return output
+
+    def complete() -> bool:
+        return len(list(csv.DictReader(export("csv").open()))) == len(fixes)
+
+    assert wait_for(complete, timeout_seconds=20), "the track never held every fix"
+
+    # Then gpxpy reads one track of every fix, in time order
+    gpx = gpxpy.parse(export("gpx").read_text())
+    points = [point for track in gpx.tracks for segment in track.segments for point in segment.points]
+    assert [point.time for point in points] == [datetime.fromisoformat(fix["timestamp"]) for fix in fixes]
+    # And the GeoJSON is one LineString of [longitude, latitude]
+    feature = json.loads(export("geojson").read_text())
+    assert feature["geometry"]["coordinates"][-1] == [-9.14, fixes[-1]["latitude"]]
+
+    # And replay prints the fleet's window a position a line, this bus's fixes among them, in order
+    result = busgps("replay", *window, cwd=checkout)
+    assert result.returncode == 0, result.stderr
+    replayed = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [position["timestamp"] for position in replayed] == sorted(p["timestamp"] for p in replayed)
+    assert len([position for position in replayed if position["busId"] == bus]) == len(fixes)

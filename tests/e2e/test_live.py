@@ -123,12 +123,12 @@ def test_many_fixes_of_a_bus_in_one_batch_reach_a_subscriber_as_that_bus_once(
     # Given a subscriber to one bus
     bus_id = f"burst-{run_id()}"
     subscriber.subscribe(busIds=[bus_id])
-    # When the bus sends ten fixes in one batch, a second apart
+    # When the bus sends ten fixes in one batch, a second and 11 m apart (a bus in town)
     start = datetime.now(UTC) - timedelta(seconds=20)
     fixes = [
         {
             "busId": bus_id,
-            "latitude": 38.7 + index / 1000,
+            "latitude": 38.7 + index / 10_000,
             "longitude": -9.1,
             "timestamp": (start + timedelta(seconds=index)).isoformat(),
         }
@@ -140,7 +140,7 @@ def test_many_fixes_of_a_bus_in_one_batch_reach_a_subscriber_as_that_bus_once(
     # Then one positions message names it once, at its newest fix, and no other message follows for it
     assert bus_ids_of([first]) == [bus_id]
     assert first["buses"][0] == latest_as_get_shows_it(local_stack, bus_id)
-    assert first["buses"][0]["latitude"] == pytest.approx(38.709)
+    assert first["buses"][0]["latitude"] == pytest.approx(38.7009)
     assert bus_ids_of(later) == []
 
 

@@ -110,6 +110,7 @@ def test_every_fix_is_kept_once_with_concurrent_clients_and_killed_consumers(
         assert latest is not None
         assert latest.timestamp == bus_fixes[-1].timestamp, bus_id
 
-    # And nothing was discarded or refused
+    # And nothing of this run was refused, and no batch was discarded
+    refused = queue_messages(local_stack, "invalid_records_queue_url")
+    assert [message for message in refused if message["record"]["partitionKey"] in fixes] == []
     assert queue_messages(local_stack, "consumer_failure_queue_url") == []
-    assert queue_messages(local_stack, "invalid_records_queue_url") == []

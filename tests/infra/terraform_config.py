@@ -1,8 +1,5 @@
-"""The Terraform configuration read with python-hcl2, in the shape the checks need.
-
-There is no terraform binary in CI, so these helpers give the tests what `terraform validate`
-would look at: each module's variables, outputs, locals, module calls, resources and references.
-"""
+"""The Terraform configuration read with python-hcl2, for what a plan cannot show: each module's
+variables, outputs and module calls, as its README and the settings files must match them."""
 
 import re
 from collections.abc import Iterator
@@ -22,13 +19,8 @@ OPENAPI_TEMPLATE = PROJECT_ROOT / "api" / "openapi.yaml"
 
 _OPTIONS = SerializationOptions(with_comments=False, strip_string_quotes=True)
 
-# Arguments of a module block that are Terraform's own, not the module's variables.
-MODULE_META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
-
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 VAR_REFERENCE = re.compile(rf"(?<![\w.])var\.({_NAME})")
-LOCAL_REFERENCE = re.compile(rf"(?<![\w.])local\.({_NAME})")
-MODULE_REFERENCE = re.compile(rf"(?<![\w.])module\.({_NAME})(?:\[[^\]]*\])?\.({_NAME})")
 
 
 def load_hcl(path: Path) -> dict[str, Any]:
@@ -141,16 +133,9 @@ def child_modules() -> list[TerraformModule]:
 
 
 def all_modules() -> list[TerraformModule]:
-    return [root_module(), *child_modules()]
+    """The root, its modules, and the CI role's own root (terraform/bootstrap)."""
+    return [root_module(), *child_modules(), load_module(TERRAFORM_DIR / "bootstrap")]
 
 
 def load_tfvars(path: Path) -> dict[str, Any]:
     return without_markers(load_hcl(path))
-
-
-def policy_statements() -> Iterator[tuple[TerraformModule, Resource, dict[str, Any]]]:
-    """Every statement of every aws_iam_policy_document, with where it is written."""
-    for module in all_modules():
-        for document in module.resources_of_type("aws_iam_policy_document", kind="data"):
-            for statement in document.body.get("statement", []):
-                yield module, document, without_markers(statement)

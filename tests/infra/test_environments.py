@@ -118,16 +118,6 @@ def test_production_scales_further_than_staging_and_sandbox() -> None:
     assert production["api_throttling_burst_limit"] >= production["api_throttling_rate_limit"]
 
 
-def test_deletion_protection_follows_the_environment() -> None:
-    # Given the root module's calls of the stateful modules
-    calls = root_module().module_calls
-    # When their deletion protection argument is read
-    protections = {name: calls[name].arguments["deletion_protection"] for name in ("dynamodb", "cognito")}
-    # Then it is derived from the environment being production, not set by hand
-    assert root_module().locals["is_production"] == '${var.environment == "production"}'
-    assert protections == {"dynamodb": "${local.is_production}", "cognito": "${local.is_production}"}
-
-
 def test_settings_file_paths_are_where_the_local_stack_reads_them() -> None:
     # Given the local stack's default settings path
     from busgps.local.config import DEFAULT_SETTINGS_PATH

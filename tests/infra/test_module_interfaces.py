@@ -1,4 +1,8 @@
-"""Module interfaces agree, as `terraform validate` would check them."""
+"""Module interfaces are documented and typed, and settings reach modules only from the tfvars files.
+
+Whether the modules fit together is `terraform validate`'s and the plan tests' business; these check
+what Terraform does not: unused variables, descriptions, validated closed sets, README tables.
+"""
 
 import json
 import re
@@ -8,9 +12,6 @@ import pytest
 
 from infra.terraform_config import (
     ENVIRONMENTS_DIR,
-    LOCAL_REFERENCE,
-    MODULE_META_ARGUMENTS,
-    MODULE_REFERENCE,
     VAR_REFERENCE,
     ModuleCall,
     TerraformModule,
@@ -22,82 +23,27 @@ from infra.terraform_config import (
 
 MODULES = all_modules()
 MODULE_IDS = [module.name for module in MODULES]
-CALLS = [call for module in MODULES for call in module.module_calls.values()]
-CALL_IDS = [f"{call.caller.name}->{call.name}" for call in CALLS]
 ROOT_CALLS = list(root_module().module_calls.values())
 # The keys every settings file sets: the one place a setting's value is written.
 SETTINGS_KEYS = frozenset(load_tfvars(ENVIRONMENTS_DIR / "local.tfvars"))
 WHOLE_VAR = re.compile(r"\$\{var\.(\w+)\}")
 README_ROW = re.compile(r"^\| `(?P<name>[\w-]+)` \| (?P<cells>.*) \|$", re.MULTILINE)
 
-# Variables whose values form a closed set must say so in a validation block.
-CLOSED_SET_VARIABLES = {
-    "root": {
-        "environment",
-        "kinesis_stream_mode",
-        "lambda_architecture",
-        "dynamodb_billing_mode",
-        "consumer_starting_position",
-    },
-    "kinesis": {"stream_mode"},
-    "lambda": {"architecture", "starting_position", "log_level"},
-    "dynamodb": {"billing_mode"},
-    "cognito": {"advanced_security_mode"},
-    "api_gateway": {"logging_level"},
-}
-
-
-@pytest.mark.parametrize("call", CALLS, ids=CALL_IDS)
-def test_every_argument_passed_to_a_module_is_one_of_its_variables(call: ModuleCall) -> None:
-    # Given a module block and the module it calls
-    called = load_module(call.source_dir)
-    # When its arguments are compared with the module's variables
-    passed = set(call.arguments) - MODULE_META_ARGUMENTS
-    # Then each one is declared there
-    assert sorted(passed - set(called.variables)) == []
-
-
-@pytest.mark.parametrize("call", CALLS, ids=CALL_IDS)
-def test_every_variable_without_a_default_is_passed(call: ModuleCall) -> None:
-    # Given a module block and the module it calls
-    called = load_module(call.source_dir)
-    # When the module's required variables are listed
-    required = {name for name, body in called.variables.items() if "default" not in body}
-    # Then the block passes every one of them
-    assert sorted(required - set(call.arguments)) == []
-
-
-@pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
-def test_every_module_output_reference_names_an_existing_output(module: TerraformModule) -> None:
-    # Given every module.X.Y reference in a module
-    references = {match.groups() for text in module.strings() for match in MODULE_REFERENCE.finditer(text)}
-    # When each is looked up among the called module's outputs
-    unknown = [
-        f"module.{name}.{output}"
-        for name, output in sorted(references)
-        if name not in module.module_calls
-        or output not in load_module(module.module_calls[name].source_dir).outputs
-    ]
-    # Then none is missing
-    assert unknown == []
-
-
-@pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
-def test_every_var_reference_is_declared(module: TerraformModule) -> None:
-    # Given every var.X reference in a module
-    referenced = {name for text in module.strings() for name in VAR_REFERENCE.findall(text)}
-    # When they are compared with its variables
-    # Then each one is declared
-    assert sorted(referenced - set(module.variables)) == []
-
-
-@pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
-def test_every_local_reference_is_defined(module: TerraformModule) -> None:
-    # Given every local.X reference in a module
-    referenced = {name for text in module.strings() for name in LOCAL_REFERENCE.findall(text)}
-    # When they are compared with its locals
-    # Then each one is defined
-    assert sorted(referenced - set(module.locals)) == []
+# Variables whose values form a closed set must say so in a validation block: (module, variable).
+CLOSED_SET_VARIABLES = [
+    ("root", "environment"),
+    ("root", "kinesis_stream_mode"),
+    ("root", "lambda_architecture"),
+    ("root", "dynamodb_billing_mode"),
+    ("root", "consumer_starting_position"),
+    ("kinesis", "stream_mode"),
+    ("lambda", "architecture"),
+    ("lambda", "starting_position"),
+    ("lambda", "log_level"),
+    ("dynamodb", "billing_mode"),
+    ("cognito", "advanced_security_mode"),
+    ("api_gateway", "logging_level"),
+]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
@@ -134,17 +80,19 @@ def test_every_output_is_described(module: TerraformModule) -> None:
     assert undescribed == []
 
 
-@pytest.mark.parametrize("module", MODULES, ids=MODULE_IDS)
-def test_closed_set_variables_are_validated_against_their_set(module: TerraformModule) -> None:
-    for name in sorted(CLOSED_SET_VARIABLES.get(module.name, set())):
-        # Given a variable whose values form a closed set
-        validations = module.variables[name].get("validation", [])
-        # When its validation conditions are read
-        conditions = [validation["condition"] for validation in validations]
-        # Then one of them checks membership of a literal list
-        assert any(re.search(rf"contains\(\[.+\],\s*var\.{name}\)", condition) for condition in conditions), (
-            name
-        )
+@pytest.mark.parametrize(
+    ("module_name", "variable"),
+    CLOSED_SET_VARIABLES,
+    ids=[f"{module}.{variable}" for module, variable in CLOSED_SET_VARIABLES],
+)
+def test_closed_set_variables_are_validated_against_their_set(module_name: str, variable: str) -> None:
+    # Given a variable whose values form a closed set
+    module = next(module for module in MODULES if module.name == module_name)
+    validations = module.variables[variable].get("validation", [])
+    # When its validation conditions are read
+    conditions = [validation["condition"] for validation in validations]
+    # Then one of them checks membership of a literal list
+    assert any(re.search(rf"contains\(\[.+\],\s*var\.{variable}\)", condition) for condition in conditions)
 
 
 @pytest.mark.parametrize("call", ROOT_CALLS, ids=[call.name for call in ROOT_CALLS])
@@ -191,11 +139,3 @@ def test_module_readme_tables_list_its_inputs_and_outputs_as_declared(module: Te
     # Then they are exactly the module's variables (type, default, description) and outputs
     assert documented_inputs == {name: _documented_variable(body) for name, body in module.variables.items()}
     assert documented_outputs == {name: [str(body["description"])] for name, body in module.outputs.items()}
-
-
-def test_route53_is_left_out_when_the_domain_is_empty() -> None:
-    # Given the root's route53 module block
-    call = root_module().module_calls["route53"]
-    # When its count is read
-    # Then the count depends on domain_name being empty, so no module has to be deleted by hand
-    assert re.fullmatch(r'\$\{var\.domain_name != "" \? 1 : 0\}', call.arguments["count"])

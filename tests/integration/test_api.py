@@ -1,11 +1,15 @@
 """The query API Lambda against the emulator, through REST proxy events."""
 
 import base64
+import csv
+import io
 import json
 import time
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
+import gpxpy
 import pytest
 from botocore.awsrequest import AWSResponse
 from google.protobuf import json_format
@@ -189,7 +193,7 @@ def test_every_bad_input_is_a_400_naming_the_parameter(
 def test_an_unknown_route_is_a_json_404(resources: Resources) -> None:
     status, _, body = _get("/v2/nothing")
     assert status == 404
-    assert "error" in body
+    assert body == {"error": "No route GET /v2/nothing"}
 
 
 def test_a_store_that_fails_is_a_json_503_to_retry(resources: Resources) -> None:
@@ -293,3 +297,122 @@ def test_gtfs_fields_are_returned_by_the_v1_reads(resources: Resources) -> None:
     # Then both carry the trip, by the API's names
     assert {name: latest[name] for name in trip} == trip
     assert {name: history["positions"][0][name] for name in trip} == trip
+
+
+def _track(bus_id: str, minutes: int, *, step_seconds: int = 30, start_age: float = 3600) -> list[float]:
+    """A bus driving north for `minutes`, a fix every `step_seconds`, through the consumer; its fix times."""
+    now = time.time()
+    times = [now - start_age + offset for offset in range(0, minutes * 60, step_seconds)]
+    records = [
+        kinesis_record(
+            bus_id,
+            {"latitude": 38.7 + index / 1000, "longitude": -9.14, "timestamp": at, "altitude": 40 + index},
+        )
+        for index, at in enumerate(times)
+    ]
+    assert consumer.lambda_handler(kinesis_event(*records), LambdaContext()) == {"batchItemFailures": []}
+    return times
+
+
+def _raw_get(path: str, resource: str, **query: str) -> dict[str, Any]:
+    event = api_event(
+        path, resource=resource, query=query or None, path_parameters={"busId": path.split("/")[3]}
+    )
+    response: dict[str, Any] = api.lambda_handler(event, LambdaContext())
+    return response
+
+
+def test_a_track_exports_as_gpx_that_gpxpy_reads_with_every_point_and_time(resources: Resources) -> None:
+    # Given 40 minutes of one bus (across 10-minute buckets), a fix every 30 s
+    times = _track("gpx-bus", 40)
+
+    # When the window is exported as GPX
+    response = _raw_get("/v1/buses/gpx-bus/positions", "/v1/buses/{busId}/positions", format="gpx")
+
+    # Then gpxpy reads one track of every fix, oldest first, with its time and altitude
+    assert _headers(response)["Content-Type"] == "application/gpx+xml"
+    gpx = gpxpy.parse(response["body"])
+    points = [point for track in gpx.tracks for segment in track.segments for point in segment.points]
+    assert len(points) == len(times)
+    assert [point.time.timestamp() for point in points] == pytest.approx(times, abs=0.001)
+    assert (points[0].latitude, points[0].elevation) == (38.7, 40)
+    assert gpx.version == "1.1"
+
+
+def test_a_track_exports_as_a_geojson_linestring_and_as_csv_with_a_header(resources: Resources) -> None:
+    times = _track("geo-bus", 10)
+    geojson = _raw_get("/v1/buses/geo-bus/positions", "/v1/buses/{busId}/positions", format="geojson")
+    feature = json.loads(geojson["body"])
+    assert _headers(geojson)["Content-Type"] == "application/geo+json"
+    assert feature["type"] == "Feature"
+    assert feature["geometry"]["type"] == "LineString"
+    assert feature["geometry"]["coordinates"][0] == [-9.14, 38.7]  # [longitude, latitude]
+    assert len(feature["properties"]["coordTimes"]) == len(times)
+
+    csv_answer = _raw_get("/v1/buses/geo-bus/positions", "/v1/buses/{busId}/positions", format="csv")
+    rows = list(csv.DictReader(io.StringIO(csv_answer["body"])))
+    assert _headers(csv_answer)["Content-Type"].startswith("text/csv")
+    assert len(rows) == len(times)
+    assert rows[0]["busId"] == "geo-bus"
+    assert rows[0]["latitude"] == "38.7"
+
+
+def test_a_long_track_comes_in_pages_linked_by_cursor(resources: Resources) -> None:
+    # Given 30 fixes of a bus
+    times = _track("paged-bus", 15)
+    # When it is exported 12 fixes a page, following each page's Link
+    query = {"format": "csv", "limit": "12"}
+    rows: list[dict[str, str]] = []
+    pages = 0
+    while True:
+        response = _raw_get("/v1/buses/paged-bus/positions", "/v1/buses/{busId}/positions", **query)
+        rows += list(csv.DictReader(io.StringIO(response["body"])))
+        pages += 1
+        link = _headers(response).get("Link")
+        if link is None:
+            break
+        next_url = link[1 : link.index(">")]
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(next_url).query))
+    # Then three pages hold every fix once, in time order
+    assert pages == 3
+    assert [row["timestamp"] for row in rows] == sorted(row["timestamp"] for row in rows)
+    assert len({row["timestamp"] for row in rows}) == len(times)
+
+
+def test_the_fleet_window_gives_every_bus_in_time_order_from_the_window_index(
+    resources: Resources, operations: list[str]
+) -> None:
+    # Given three buses with fixes over ten minutes
+    for bus_id in ("w1", "w2", "w3"):
+        _track(bus_id, 10, step_seconds=60, start_age=900)
+    now = time.time()
+    operations.clear()
+
+    # When the fleet between 16 and 5 minutes ago is read, 7 positions a page
+    positions: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query = {"from": str(int((now - 960) * 1000)), "to": str(int((now - 300) * 1000)), "limit": "7"}
+        if cursor:
+            query["cursor"] = cursor
+        body = json.loads(
+            api.lambda_handler(api_event("/v1/positions", query=query), LambdaContext())["body"]
+        )
+        positions += body["positions"]
+        cursor = body["nextCursor"]
+        if cursor is None:
+            break
+
+    # Then each bus's fixes are there once, in (time, bus) order, read by Query, never a Scan
+    assert len(positions) == 30
+    keys = [(position["timestamp"], position["busId"]) for position in positions]
+    assert keys == sorted(set(keys))
+    assert set(operations) == {"Query"}
+
+
+def test_the_fleet_window_refuses_more_than_an_hour(resources: Resources) -> None:
+    now_ms = int(time.time() * 1000)
+    query = {"from": str(now_ms - 3_600_001), "to": str(now_ms)}
+    response = api.lambda_handler(api_event("/v1/positions", query=query), LambdaContext())
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {"error": "Params from and to must be at most one hour apart"}

@@ -25,7 +25,8 @@ def stream(moto_endpoint: str) -> Iterator[str]:
 
 
 def _put(bus: str, time_ms: int) -> dict[str, object]:
-    return {"PutRequest": {"Item": {"busId": {"S": bus}, "positionTimeMs": {"N": str(time_ms)}}}}
+    """A history item's key (the guard reads the table's key schema)."""
+    return {"PutRequest": {"Item": {"pk": {"S": f"bus#{bus}"}, "sk": {"S": f"{time_ms:013d}"}}}}
 
 
 def test_batch_write_of_26_items_is_refused(tables: Resources) -> None:

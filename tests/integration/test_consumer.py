@@ -2,19 +2,37 @@
 
 import json
 import time
+from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
 
+from busgps.dal.history import pack
 from busgps.handlers import api, consumer
+from busgps.models.position import Position
 from support.events import LambdaContext, api_event, kinesis_event, kinesis_record
-from support.resources import Resources
+from support.resources import Resources, kept_fixes
 
 
 def _scan(table_name: str) -> list[dict[str, Any]]:
     items = boto3.client("dynamodb").scan(TableName=table_name)["Items"]
-    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=bytes.hex))
+
+
+def _history(bus_id: str) -> list[dict[str, Any]]:
+    """The bus's kept fixes through the API, newest first."""
+    response = api.lambda_handler(
+        api_event(
+            f"/v1/buses/{bus_id}/positions",
+            resource="/v1/buses/{busId}/positions",
+            path_parameters={"busId": bus_id},
+            query={"limit": "1000"},
+        ),
+        LambdaContext(),
+    )
+    positions: list[dict[str, Any]] = json.loads(response["body"])["positions"]
+    return positions
 
 
 def _get_gps(bus_id: str) -> tuple[int, Any]:
@@ -98,9 +116,10 @@ def test_processing_a_batch_twice_leaves_the_tables_as_once(resources: Resources
     once = (_scan(resources.history_table_name), _scan(resources.latest_table_name))
     consumer.lambda_handler(event, LambdaContext())
     twice = (_scan(resources.history_table_name), _scan(resources.latest_table_name))
-    # Then the tables are exactly the same, with one history item per bus and time
+    # Then the tables are exactly the same, and history serves each bus and time once
     assert once == twice
-    assert len(once[0]) == 4
+    assert [position["latitude"] for position in _history("a")] == [2, 1]
+    assert [position["latitude"] for position in _history("b")] == [3, 4]
     assert len(once[1]) == 2
 
 
@@ -124,61 +143,85 @@ def test_late_and_duplicate_records_never_move_a_bus_backwards(resources: Resour
 
 
 def test_expired_items_are_never_served(resources: Resources) -> None:
-    # Given items whose TTL has passed but that DynamoDB has not deleted yet
+    # Given items whose TTL has passed but that DynamoDB has not deleted yet: a latest position,
+    # and a history chunk of a fix within the retention window
     expired = int(time.time()) - 1
+    fix_ms = (expired - 3600) * 1000
     dynamodb = boto3.client("dynamodb")
-    item = {
-        "busId": {"S": "old"},
-        "positionTimeMs": {"N": str((expired - 3600) * 1000)},
-        "latitude": {"N": "1"},
-        "longitude": {"N": "2"},
-        "receivedAtMs": {"N": str((expired - 3600) * 1000)},
-        "sequenceNumber": {"S": "1"},
-        "sequenceOrder": {"S": "1".zfill(128)},
-        "expirationTime": {"N": str(expired)},
-    }
-    dynamodb.put_item(TableName=resources.latest_table_name, Item=item)
-    dynamodb.put_item(TableName=resources.history_table_name, Item=item)
+    dynamodb.put_item(
+        TableName=resources.latest_table_name,
+        Item={
+            "busId": {"S": "old"},
+            "positionTimeMs": {"N": str(fix_ms)},
+            "latitude": {"N": "1"},
+            "longitude": {"N": "2"},
+            "receivedAtMs": {"N": str(fix_ms)},
+            "sequenceNumber": {"S": "1"},
+            "sequenceOrder": {"S": "1".zfill(128)},
+            "expirationTime": {"N": str(expired)},
+        },
+    )
+    fix = Position("old", fix_ms, Decimal(1), Decimal(2), fix_ms, "1")
+    dynamodb.put_item(
+        TableName=resources.history_table_name,
+        Item={
+            "pk": {"S": "bus#old"},
+            "sk": {"S": f"{fix_ms:013d}#0"},
+            "fixes": {"B": pack([fix], with_bus=False)},
+            "expirationTime": {"N": str(expired)},
+        },
+    )
     # When the API is asked for them
     context = LambdaContext()
     single = api.lambda_handler(
         api_event("/v1/buses/old", resource="/v1/buses/{busId}", path_parameters={"busId": "old"}), context
     )
     listing = api.lambda_handler(api_event("/v1/buses"), context)
-    history = api.lambda_handler(
-        api_event(
-            "/v1/buses/old/positions",
-            resource="/v1/buses/{busId}/positions",
-            path_parameters={"busId": "old"},
-        ),
-        context,
-    )
     # Then none of them is served
     assert _get_gps("old") == (200, {})
     assert single["statusCode"] == 404
     assert json.loads(listing["body"])["buses"] == []
-    assert json.loads(history["body"])["positions"] == []
+    assert _history("old") == []
 
 
-def test_stale_positions_are_counted_not_stored(resources: Resources) -> None:
-    # Given a position whose expiry passed before it was processed
-    stale = kinesis_record("s", {"latitude": 1, "longitude": 1, "timestamp": time.time() - 7200})
+def test_a_fix_older_than_the_history_retention_is_counted_stale_and_not_stored(resources: Resources) -> None:
+    # Given a position older than the history's retention (two days in these tests)
+    stale = kinesis_record("s", {"latitude": 1, "longitude": 1, "timestamp": time.time() - 3 * 86400})
     # When it is processed; Then nothing fails and nothing is stored
     assert consumer.lambda_handler(kinesis_event(stale), LambdaContext()) == {"batchItemFailures": []}
     assert _scan(resources.history_table_name) == []
     assert _dead_letters(resources.dead_letter_queue_url) == []
 
 
+def test_a_fix_past_the_latest_expiry_is_history_while_the_bus_has_no_live_position(
+    resources: Resources,
+) -> None:
+    # Given the only fix of a bus, two hours old (the latest position lives an hour, history two days)
+    old = kinesis_record("h", {"latitude": 1, "longitude": 1, "timestamp": time.time() - 7200})
+    assert consumer.lambda_handler(kinesis_event(old), LambdaContext()) == {"batchItemFailures": []}
+    # Then GET /v1/buses/h answers 404 while its history still holds the fix
+    single = api.lambda_handler(
+        api_event("/v1/buses/h", resource="/v1/buses/{busId}", path_parameters={"busId": "h"}),
+        LambdaContext(),
+    )
+    assert single["statusCode"] == 404
+    assert [position["latitude"] for position in _history("h")] == [1]
+
+
 def test_large_batches_are_written_in_calls_of_at_most_25_items(resources: Resources) -> None:
-    # Given 120 positions of 7 buses (the AWS-limit guard fails any call over 25 items)
+    # Given 120 positions of 60 buses: more chunks than one BatchWriteItem takes (the AWS-limit guard
+    # fails any call over 25 items)
     now = time.time()
     records = [
-        kinesis_record(f"bus-{n % 7}", {"latitude": 1, "longitude": 1, "timestamp": now - n})
+        kinesis_record(f"bus-{n % 60}", {"latitude": 1, "longitude": 1, "timestamp": now - n})
         for n in range(120)
     ]
     # When they are processed; Then every one is stored
     assert consumer.lambda_handler(kinesis_event(*records), LambdaContext()) == {"batchItemFailures": []}
-    assert len(_scan(resources.history_table_name)) == 120
+    stored = kept_fixes(resources.history_table_name)
+    assert sorted(fix.sequence_number for fix in stored) == sorted(
+        record["kinesis"]["sequenceNumber"] for record in records
+    )
 
 
 def test_each_batch_emits_its_counts_as_metrics(
@@ -189,7 +232,7 @@ def test_each_batch_emits_its_counts_as_metrics(
     event = kinesis_event(
         kinesis_record("m1", {"latitude": 1, "longitude": 1}),
         kinesis_record("m2", b"not json"),
-        kinesis_record("m3", {"latitude": 1, "longitude": 1, "timestamp": now - 7200}),
+        kinesis_record("m3", {"latitude": 1, "longitude": 1, "timestamp": now - 3 * 86400}),
     )
     capsys.readouterr()
     # When it is processed
@@ -198,7 +241,16 @@ def test_each_batch_emits_its_counts_as_metrics(
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     (metric_document,) = documents
     names = {metric["Name"] for metric in metric_document["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
-    assert names == {"received", "valid", "invalid", "stale", "written", "retried", "failed"}
+    assert names == {
+        "received",
+        "valid",
+        "invalid",
+        "stale",
+        "written",
+        "retried",
+        "failed",
+        "history_write_units",
+    }
     counts = {name: metric_document[name] for name in names}
     assert counts["received"] == [3.0]
     assert counts["valid"] == [2.0]

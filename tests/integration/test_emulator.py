@@ -64,7 +64,7 @@ def test_the_stream_has_the_settings_shard_count(emulated: Emulated) -> None:
     ("table_attribute", "key_schema"),
     [
         ("latest_table_name", [("busId", "HASH", "S")]),
-        ("history_table_name", [("busId", "HASH", "S"), ("positionTimeMs", "RANGE", "N")]),
+        ("history_table_name", [("pk", "HASH", "S"), ("sk", "RANGE", "S")]),
         ("connections_table_name", [("connectionId", "HASH", "S")]),
     ],
 )

@@ -10,7 +10,7 @@ import pytest
 
 from busgps.handlers import consumer
 from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSourceMapping
-from support.resources import Resources
+from support.resources import Resources, kept_fixes
 
 pytestmark = pytest.mark.integration
 
@@ -60,11 +60,7 @@ def test_the_consumer_stores_what_the_mapping_delivers_and_dead_letters_the_inva
     with KinesisEventSourceMapping(config, consumer.lambda_handler, kinesis, sqs):
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            history = dynamodb.query(
-                TableName=resources.history_table_name,
-                KeyConditionExpression="busId = :bus",
-                ExpressionAttributeValues={":bus": {"S": "17"}},
-            )["Items"]
+            history = kept_fixes(resources.history_table_name)
             if len(history) == 2:
                 break
             time.sleep(0.1)

@@ -123,3 +123,35 @@ def test_a_handler_error_keeps_the_process(environment: ExecutionEnvironment, fa
     # Then the process lives on, as Lambda keeps an environment whose handler raised
     assert environment.pid == pid
     assert environment.starts == 1
+
+
+def test_what_the_function_writes_comes_back_with_each_invocation() -> None:
+    # Given an environment of a function that prints when loaded and when invoked
+    outputs: list[str] = []
+    environment = ExecutionEnvironment("support.chatty_handler.lambda_handler", 5.0, output=outputs.append)
+    try:
+        # Then what it wrote while loading is its first output
+        assert outputs == ["loaded\n"]
+
+        # When it is invoked, Then its stdout and stderr of that invocation come back with the answer
+        assert environment(event("a", "b"), context()) == {"batchItemFailures": []}
+        assert outputs[1:] == ["handled 2 records\na warning\n"]
+    finally:
+        environment.close()
+
+
+def test_a_handler_error_is_lambdas_error_payload_and_is_logged() -> None:
+    # Given an environment of a function that raises ValueError when told to
+    outputs: list[str] = []
+    environment = ExecutionEnvironment("support.chatty_handler.lambda_handler", 5.0, output=outputs.append)
+    try:
+        # When it is invoked to fail
+        invocation = environment.invoke({"fail": "no such bus"}, context())
+    finally:
+        environment.close()
+
+    # Then the invocation carries Lambda's error payload, and the traceback is in its output
+    assert invocation.error is not None
+    assert (invocation.error["errorType"], invocation.error["errorMessage"]) == ("ValueError", "no such bus")
+    assert any("chatty_handler.py" in line for line in invocation.error["stackTrace"])
+    assert "ValueError: no such bus" in invocation.output

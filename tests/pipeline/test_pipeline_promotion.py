@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.conftest import REPO_ROOT
 from pipeline.pipeline_config import jobs
 
 ENVIRONMENTS = ("sandbox", "staging", "production")
@@ -199,3 +200,19 @@ def test_python_jobs_cache_pips_downloads_and_terraform_jobs_the_providers(pipel
             plugin_cache = job["variables"]["TF_PLUGIN_CACHE_DIR"].removeprefix("$CI_PROJECT_DIR/")
             assert job["cache"]["paths"] == [plugin_cache], name
             assert job["cache"]["key"]["files"] == ["terraform/.terraform.lock.hcl"], name
+            # And that key is a committed file, so the cache follows the pinned provider versions
+            assert (REPO_ROOT / "terraform" / ".terraform.lock.hcl").is_file()
+
+
+def test_the_test_job_gets_the_terraform_of_the_terraform_jobs(pipeline: dict[str, Any]) -> None:
+    # Given the terraform jobs' image and the test job, whose Python image has no terraform
+    image = pipeline[".terraform-image"]["image"]["name"]
+    test_job = jobs(pipeline)["test"]
+    installer = (REPO_ROOT / "ci" / "install-terraform.sh").read_text(encoding="utf-8")
+    # When the test job's set-up and the installer's version are read
+    version = re.search(r"TERRAFORM_VERSION:-([\d.]+)", installer)
+    # Then the job installs terraform where it is missing, at the image's version, so that the
+    # plan checks of tests/infra run in GitLab too
+    assert "command -v terraform > /dev/null || ci/install-terraform.sh" in test_job["before_script"]
+    assert version is not None
+    assert image == f"hashicorp/terraform:{version[1]}"

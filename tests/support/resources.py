@@ -4,9 +4,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 
+from busgps.dal.history import key_schema as history_key_schema
+from busgps.dal.history import unpack
+from busgps.dal.items import latest_key_schema
+from busgps.models.position import Position
 from busgps.settings import ApiSettings, ConsumerSettings
 
 
@@ -17,6 +22,9 @@ class Resources:
     dead_letter_queue_url: str
     ttl_seconds: int = 3600
     ttl_field_name: str = "expirationTime"
+    history_retention_days: int = 2
+    # The noise filters are off unless a test turns them on: its fixes need not be realistic journeys.
+    noise_max_speed_mps: float = 0
 
     def environment(self) -> dict[str, str]:
         return {
@@ -25,6 +33,8 @@ class Resources:
             "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue_url,
             "TTL_SECONDS": str(self.ttl_seconds),
             "TTL_FIELD_NAME": self.ttl_field_name,
+            "HISTORY_RETENTION_DAYS": str(self.history_retention_days),
+            "NOISE_MAX_SPEED_MPS": str(self.noise_max_speed_mps),
         }
 
     def consumer_settings(self) -> ConsumerSettings:
@@ -40,24 +50,13 @@ def position_resources(ttl_seconds: int = 3600) -> Iterator[Resources]:
     dynamodb = boto3.client("dynamodb")
     sqs = boto3.client("sqs")
     latest, history = f"latest-{suffix}", f"history-{suffix}"
-    dynamodb.create_table(
-        TableName=latest,
-        KeySchema=[{"AttributeName": "busId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "busId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.create_table(
-        TableName=history,
-        KeySchema=[
-            {"AttributeName": "busId", "KeyType": "HASH"},
-            {"AttributeName": "positionTimeMs", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "busId", "AttributeType": "S"},
-            {"AttributeName": "positionTimeMs", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    for table, (key_schema, attributes) in ((latest, latest_key_schema()), (history, history_key_schema())):
+        dynamodb.create_table(
+            TableName=table,
+            KeySchema=key_schema,
+            AttributeDefinitions=attributes,
+            BillingMode="PAY_PER_REQUEST",
+        )
     for table in (latest, history):
         dynamodb.update_time_to_live(
             TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expirationTime"}
@@ -69,3 +68,20 @@ def position_resources(ttl_seconds: int = 3600) -> Iterator[Resources]:
         dynamodb.delete_table(TableName=latest)
         dynamodb.delete_table(TableName=history)
         sqs.delete_queue(QueueUrl=queue_url)
+
+
+def kept_fixes(history_table_name: str, *, partitions: str = "bus#") -> list[Position]:
+    """Every fix packed in the history table's items of one kind (bus chunks, or `window#`), as stored:
+    a fix packed twice by a retried batch appears twice."""
+    dynamodb = boto3.client("dynamodb")
+    request: dict[str, Any] = {"TableName": history_table_name}
+    fixes: list[Position] = []
+    while True:
+        response = dynamodb.scan(**request)
+        for item in response["Items"]:
+            partition = item["pk"]["S"]
+            if partition.startswith(partitions):
+                fixes.extend(unpack(item["fixes"]["B"], partition.removeprefix("bus#")))
+        if "LastEvaluatedKey" not in response:
+            return fixes
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -63,7 +63,7 @@ def test_the_report_is_a_table_with_freshness_and_ratios():
     }
 
     # When reported
-    table = report([1.0, 1.2, 1.4], unseen=0, rates=rates, workers=4)
+    table = report([1.0, 1.2, 1.4], unseen=0, rates=rates, workers=4, stop_seconds=1.25)
 
     # Then each figure is on its own row
     lines = table.splitlines()
@@ -71,6 +71,7 @@ def test_the_report_is_a_table_with_freshness_and_ratios():
     assert any(line.startswith("POST->GET freshness p50") and "1.200 s" in line for line in lines)
     assert any(line.startswith("gateway / direct (PutRecord)") and " 0.25 " in line for line in lines)
     assert any(line.startswith("gateway / direct (PutRecords)") and "0.50" in line for line in lines)
+    assert any(line.startswith("stop, SIGTERM to exit") and "1.25 s" in line for line in lines)
 
 
 def test_the_table_aligns_its_columns():

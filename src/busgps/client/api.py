@@ -5,15 +5,18 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
+from google.protobuf.message import DecodeError
+from google.transit.gtfs_realtime_pb2 import FeedMessage
 from pydantic import BaseModel, ValidationError
 
 from busgps.client.models import (
     BatchResult,
     BusPage,
     BusPosition,
+    FleetPage,
     HistoryPage,
     Position,
     PostResult,
@@ -22,6 +25,8 @@ from busgps.client.models import (
 from busgps.client.target import StackTarget
 
 TokenSource = Callable[[], str]
+VEHICLE_POSITIONS_ROUTE = "/v1/gtfs-rt/vehicle-positions"
+PROTOBUF_MEDIA_TYPE = "application/x-protobuf"
 Answer = TypeVar("Answer", bound=BaseModel)
 
 
@@ -139,6 +144,57 @@ class BusGpsClient:
         url = self.target.route(f"/v1/buses/{_path_segment(bus_id)}/positions")
         return _parse(HistoryPage, self._send("GET", url, params=params), "GET", url)
 
+    def track_page(
+        self,
+        bus_id: str,
+        output_format: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> tuple[str, str | None]:
+        """One page of a bus's track as gpx, geojson or csv, oldest first, and the next page's cursor."""
+        params = _without_none(
+            {
+                "format": output_format,
+                "from": iso_utc(start) if start else None,
+                "to": iso_utc(end) if end else None,
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+        url = self.target.route(f"/v1/buses/{_path_segment(bus_id)}/positions")
+        response = self._request("GET", url, params=params, accept="*/*")
+        following = response.links.get("next", {}).get("url")
+        next_cursor = parse_qs(urlsplit(following).query).get("cursor", [None])[0] if following else None
+        return response.text, next_cursor
+
+    def fleet_window(
+        self, start: datetime, end: datetime, limit: int | None = None, cursor: str | None = None
+    ) -> FleetPage:
+        """GET /v1/positions: one page of every bus's positions between start and end, in time order."""
+        params = _without_none({"from": iso_utc(start), "to": iso_utc(end), "limit": limit, "cursor": cursor})
+        url = self.target.route("/v1/positions")
+        return _parse(FleetPage, self._send("GET", url, params=params), "GET", url)
+
+    def vehicle_positions(self) -> FeedMessage:
+        """GET /v1/gtfs-rt/vehicle-positions: the GTFS-Realtime feed, parsed from its protobuf."""
+        url = self.target.route(VEHICLE_POSITIONS_ROUTE)
+        response = self._request("GET", url, accept=PROTOBUF_MEDIA_TYPE)
+        media_type = response.headers.get("Content-Type", "")
+        if "json" in media_type or "text" in media_type:
+            raise ApiError(
+                "GET", url, response.status_code, f"{media_type} instead of protobuf", _body(response)
+            )
+        feed = FeedMessage()
+        try:
+            feed.ParseFromString(response.content)
+        except DecodeError as error:
+            raise ApiError(
+                "GET", url, response.status_code, f"not a GTFS-Realtime FeedMessage: {error}", None
+            ) from error
+        return feed
+
     # Transport.
 
     def _send(
@@ -149,7 +205,20 @@ class BusGpsClient:
         params: Mapping[str, Any] | None = None,
         authorized: bool = False,
     ) -> Any:
-        headers = {"Accept": "application/json"}
+        """The answer's JSON (or its text, when it is not JSON)."""
+        response = self._request(method, url, json_body, params, authorized)
+        return _body(response)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        authorized: bool = False,
+        accept: str = "application/json",
+    ) -> requests.Response:
+        headers = {"Accept": accept}
         if authorized:
             if self._token is None:
                 raise ApiError(method, url, 0, "this route needs an id token, and none was given", None)
@@ -161,13 +230,17 @@ class BusGpsClient:
             )
         except requests.RequestException as error:
             raise ConnectionFailed(f"cannot reach {url}: {error}") from error
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = response.text
         if response.status_code >= 400:
+            answer = _body(response)
             raise ApiError(method, url, response.status_code, _error_message(answer), answer)
-        return answer
+        return response
+
+
+def _body(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
 
 
 def _parse(model: type[Answer], answer: Any, method: str, url: str) -> Answer:

@@ -1,9 +1,11 @@
-"""Subcommands of the `busgps` console script: token, post, post-batch, get, buses, history, simulate."""
+"""Subcommands of the `busgps` command: token, post, post-batch, get, buses, history, export, replay,
+simulate, feed."""
 
 import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,12 +13,19 @@ from typing import Any, TextIO
 
 from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed, TokenSource
 from busgps.client.auth import AuthError, CognitoTokenSource, cognito_client, fetch_id_token
-from busgps.client.driver import MAX_BATCH_SIZE, Progress, run_fleet
+from busgps.client.driver import MAX_BATCH_SIZE, Progress, SimulatedFleet, run_fleet
+from busgps.client.exports import FORMATS, join_pages
+from busgps.client.gtfs import GtfsError, Schedule, TimetableFleet, read_gtfs
 from busgps.client.models import Position
+from busgps.client.operator.absence import why_no_live_position
+from busgps.client.output import print_json
+from busgps.client.realtime import feed_json, feed_summary
 from busgps.client.simulation import DEFAULT_CENTRE, Fleet
 from busgps.client.target import StackTarget, TargetError, resolve_target
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
+# How often `get --wait` asks again.
+GET_WAIT_INTERVAL_SECONDS = 0.5
 TOKEN_VARIABLE = "BUSGPS_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 _TARGET_FIELDS = (
     "api_url",
@@ -67,6 +76,13 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     get = subcommands.add_parser("get", parents=[target], help="the latest position of a bus")
     get.add_argument("bus", help="bus id")
     get.add_argument("--legacy", action="store_true", help="ask GET /get-gps, the compatible route")
+    get.add_argument(
+        "--wait",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="wait up to this long for a live position (a fix just posted takes about a second); "
+        "stops early when a fix of the bus is refused",
+    )
     get.set_defaults(run=_guarded(_run_get))
 
     buses = subcommands.add_parser("buses", parents=[target], help="the latest position of every bus")
@@ -82,16 +98,53 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     history.add_argument("--cursor", help="the nextCursor of a previous page")
     history.set_defaults(run=_guarded(_run_history))
 
+    export = subcommands.add_parser(
+        "export", parents=[target], help="a bus's track between two times, as a GPX, GeoJSON or CSV file"
+    )
+    export.add_argument("bus", help="bus id")
+    export.add_argument(
+        "--from", dest="start", required=True, type=parse_time, help="oldest time (ISO-8601 or epoch)"
+    )
+    export.add_argument(
+        "--to", dest="end", required=True, type=parse_time, help="newest time (ISO-8601 or epoch)"
+    )
+    export.add_argument("--format", choices=FORMATS, default="gpx", help="the file's format")
+    export.add_argument("-o", "--output", required=True, type=Path, help="the file to write ('-': stdout)")
+    export.set_defaults(run=_guarded(_run_export))
+
+    replay = subcommands.add_parser(
+        "replay", parents=[target], help="every bus's positions between two times, in time order"
+    )
+    replay.add_argument(
+        "--from", dest="start", required=True, type=parse_time, help="oldest time (ISO-8601 or epoch)"
+    )
+    replay.add_argument(
+        "--to", dest="end", required=True, type=parse_time, help="newest time, at most an hour after --from"
+    )
+    replay.add_argument(
+        "-o", "--output", type=Path, help="write JSON lines (a position a line) to this file, not stdout"
+    )
+    replay.set_defaults(run=_guarded(_run_replay))
+
     simulate = subcommands.add_parser(
         "simulate", parents=[target], help="simulated buses driving around a city, posting in batches"
     )
-    simulate.add_argument("--buses", type=_positive_int, default=10, help="how many buses (default 10)")
+    simulate.add_argument("--buses", type=_positive_int, default=10, help="how many buses")
     simulate.add_argument("--interval", type=_positive_float, default=5.0, help="seconds between fixes")
     simulate.add_argument("--duration", type=_positive_float, default=60.0, help="seconds to run")
     simulate.add_argument("--centre", type=_coordinates, default=DEFAULT_CENTRE, help="LAT,LON of the city")
     simulate.add_argument("--seed", type=int, help="make the routes and speeds repeatable")
     simulate.add_argument("--prefix", default="sim-", help="bus ids start with this")
+    simulate.add_argument(
+        "--gtfs", type=Path, help="drive the trips of this static GTFS (zip or directory) on schedule"
+    )
     simulate.set_defaults(run=_guarded(_run_simulate))
+
+    feed = subcommands.add_parser(
+        "feed", parents=[target], help="the GTFS-Realtime vehicle positions feed, summed up"
+    )
+    feed.add_argument("--json", action="store_true", help="the whole feed as protobuf's canonical JSON")
+    feed.set_defaults(run=_guarded(_run_feed))
 
 
 def stack_options() -> argparse.ArgumentParser:
@@ -102,7 +155,7 @@ def stack_options() -> argparse.ArgumentParser:
     """
     options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = options.add_argument_group(
-        "stack",
+        "stack options",
         "default: the local stack's .local/stack.json; each also reads BUSGPS_<NAME> from the environment",
     )
     group.add_argument("--api-url", help="base URL of the API, with its stage (BUSGPS_API_URL)")
@@ -120,7 +173,7 @@ def stack_options() -> argparse.ArgumentParser:
     group.add_argument(
         "--timeout",
         type=_positive_float,
-        help=f"HTTP timeout in seconds (default {DEFAULT_TIMEOUT_SECONDS:g})",
+        help=f"HTTP timeout in seconds (default: {DEFAULT_TIMEOUT_SECONDS:g})",
     )
     return options
 
@@ -137,7 +190,7 @@ def _guarded(command: Command) -> Command:
         except ApiError as error:
             print(f"busgps: {error}", file=sys.stderr)
             if isinstance(error.body, dict):
-                print(json.dumps(error.body), file=sys.stderr)
+                print_json(error.body, sys.stderr)
             return 1
         except BrokenPipeError:
             # The reader went away (`busgps buses | head`): stop quietly, as other tools do.
@@ -170,7 +223,7 @@ def _client(arguments: argparse.Namespace, authorized: bool = False) -> BusGpsCl
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    print_json(value)
 
 
 def _run_token(arguments: argparse.Namespace) -> int:
@@ -219,10 +272,19 @@ def _run_get(arguments: argparse.Namespace) -> int:
     if arguments.legacy:
         _print_json(client.legacy_latest(arguments.bus))
         return 0
-    position = client.latest(arguments.bus)
-    if position is None:
-        print(f"busgps: bus {arguments.bus!r} has no live position", file=sys.stderr)
-        return 1
+    stack = {name: getattr(arguments, name, None) for name in ("stack_file", "api_url")}
+    deadline = time.monotonic() + (arguments.wait or 0)
+    while (position := client.latest(arguments.bus)) is None:
+        if time.monotonic() >= deadline:
+            reason, _refused = why_no_live_position(arguments.bus, stack)
+            print(f"busgps: bus {arguments.bus!r} has no live position{reason}", file=sys.stderr)
+            return 1
+        # While waiting, a quick look (no long poll) whether the fix was refused instead.
+        reason, refused = why_no_live_position(arguments.bus, stack, confirm_empty=False)
+        if refused:
+            print(f"busgps: bus {arguments.bus!r} has no live position{reason}", file=sys.stderr)
+            return 1
+        time.sleep(GET_WAIT_INTERVAL_SECONDS)
     _print_json(position.model_dump(by_alias=True, mode="json", exclude_none=True))
     return 0
 
@@ -260,11 +322,74 @@ def _run_history(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _run_export(arguments: argparse.Namespace) -> int:
+    """Every page of the track, joined into one file, with a progress line on stderr."""
+    client = _client(arguments)
+    pages: list[str] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = client.track_page(
+            arguments.bus, arguments.format, start=arguments.start, end=arguments.end, cursor=cursor
+        )
+        pages.append(page)
+        _progress(f"export {arguments.bus}: page {len(pages)} read")
+        if cursor is None:
+            break
+    document, count = join_pages(arguments.format, pages)
+    _write(arguments.output, document)
+    _progress(
+        f"export {arguments.bus}: {count} positions in {len(pages)} pages, {arguments.format}", done=True
+    )
+    return 0
+
+
+def _run_replay(arguments: argparse.Namespace) -> int:
+    """Every page of the fleet's window, a position a line, with a progress line on stderr."""
+    client = _client(arguments)
+    lines: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = client.fleet_window(arguments.start, arguments.end, cursor=cursor)
+        lines += [
+            json.dumps(position.model_dump(by_alias=True, mode="json", exclude_none=True))
+            for position in page.positions
+        ]
+        _progress(f"replay: {len(lines)} positions")
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    _write(arguments.output, "".join(line + "\n" for line in lines))
+    _progress(
+        f"replay: {len(lines)} positions of {len({json.loads(line)['busId'] for line in lines})} buses",
+        done=True,
+    )
+    return 0
+
+
+def _progress(message: str, *, done: bool = False) -> None:
+    """One progress line on stderr, rewritten in place on a terminal."""
+    if sys.stderr.isatty():
+        print(f"\r{message}\033[K", end="\n" if done else "", file=sys.stderr, flush=True)
+    elif done:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _write(output: Path | None, text: str) -> None:
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
 def _run_simulate(arguments: argparse.Namespace) -> int:
     client = _client(arguments, authorized=True)
-    fleet = Fleet(
-        arguments.buses, centre=arguments.centre, seed=arguments.seed, bus_id_prefix=arguments.prefix
-    )
+    fleet: SimulatedFleet
+    if arguments.gtfs is not None:
+        fleet = _timetable_fleet(arguments.gtfs, arguments.buses, arguments.prefix)
+    else:
+        fleet = Fleet(
+            arguments.buses, centre=arguments.centre, seed=arguments.seed, bus_id_prefix=arguments.prefix
+        )
     line = ProgressLine(sys.stderr)
     interrupted = False
     try:
@@ -280,6 +405,40 @@ def _run_simulate(arguments: argparse.Namespace) -> int:
     if interrupted:
         return 130
     return 1 if progress is not None and progress.failed else 0
+
+
+def _timetable_fleet(path: Path, bus_count: int, prefix: str) -> TimetableFleet:
+    """A fleet on the feed's trips; says on stderr what the feed holds and what runs now."""
+    try:
+        schedule = Schedule(read_gtfs(path))
+    except GtfsError as error:
+        raise InputError(f"cannot use {path} as static GTFS: {error}") from error
+    agency = schedule.feed.agencies[0].name or schedule.feed.agencies[0].agency_id
+    in_service = len(schedule.active_trips(datetime.now(UTC)))
+    print(
+        f"{agency} ({schedule.zone.key}): {schedule.trip_count} trips, {in_service} in service now, "
+        f"{min(in_service, bus_count)} driven",
+        file=sys.stderr,
+    )
+    if not in_service:
+        print("no trip is in service now: buses set off as trips start", file=sys.stderr)
+    if schedule.skipped_trips:
+        trip_id, reason = next(iter(schedule.skipped_trips.items()))
+        print(
+            f"{len(schedule.skipped_trips)} trips cannot be driven and are left out "
+            f"(e.g. {trip_id}: {reason})",
+            file=sys.stderr,
+        )
+    return TimetableFleet(schedule, bus_count, bus_id_prefix=prefix)
+
+
+def _run_feed(arguments: argparse.Namespace) -> int:
+    feed = _client(arguments).vehicle_positions()
+    if arguments.json:
+        print(feed_json(feed))
+    else:
+        _print_json(feed_summary(feed, datetime.now(UTC)))
+    return 0
 
 
 class ProgressLine:

@@ -4,14 +4,22 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from busgps import aws_limits
 from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
 from busgps.client.models import Position
-from busgps.client.simulation import Fleet
 
 # POST /v1/positions takes at most this many positions: one PutRecords call.
 MAX_BATCH_SIZE = aws_limits.KINESIS_PUT_RECORDS_MAX_RECORDS
+
+
+class SimulatedFleet(Protocol):
+    """Simulated buses: looping routes (`simulation.Fleet`) or a timetable (`gtfs.TimetableFleet`)."""
+
+    def tick(self, now: datetime, elapsed_seconds: float) -> list[Position]:
+        """The buses' fixes at `now`, `elapsed_seconds` after the previous tick."""
+        ...
 
 
 @dataclass
@@ -61,7 +69,7 @@ def post_in_batches(client: BusGpsClient, positions: Sequence[Position], progres
 
 def run_fleet(
     client: BusGpsClient,
-    fleet: Fleet,
+    fleet: SimulatedFleet,
     interval_seconds: float,
     duration_seconds: float,
     report: Callable[[Progress], None],

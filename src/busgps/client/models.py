@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic.alias_generators import to_camel
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,17 @@ class Position:
     bearing: float | None = None  # degrees clockwise from north, [0, 360)
     accuracy: float | None = None  # m
     altitude: float | None = None  # m
+    # GTFS-Realtime: the trip the bus is driving and the vehicle itself (see TRIP_FIELDS).
+    trip_id: str | None = None
+    route_id: str | None = None
+    direction_id: int | None = None  # 0 or 1, as the trip's direction_id in the static feed
+    start_date: str | None = None  # the trip's service day, YYYYMMDD
+    start_time: str | None = None  # HH:MM:SS, past 24:00:00 for a trip of the previous service day
+    schedule_relationship: str | None = None  # GTFS-Realtime name; the API takes SCHEDULED if absent
+    vehicle_label: str | None = None
+    license_plate: str | None = None
+    occupancy_status: str | None = None  # GTFS-Realtime OccupancyStatus name, e.g. MANY_SEATS_AVAILABLE
+    congestion_level: str | None = None  # GTFS-Realtime CongestionLevel name, e.g. RUNNING_SMOOTHLY
 
     def fields(self) -> dict[str, Any]:
         """The position as the JSON object the API reads (without the bus id)."""
@@ -30,6 +42,7 @@ class Position:
             "bearing": self.bearing,
             "accuracy": self.accuracy,
             "altitude": self.altitude,
+            **{api_name: getattr(self, attribute) for attribute, api_name in TRIP_FIELDS.items()},
         }
         data.update({name: value for name, value in optional.items() if value is not None})
         return data
@@ -37,6 +50,21 @@ class Position:
     def batch_entry(self) -> dict[str, Any]:
         """The position as one entry of a POST /v1/positions body."""
         return {"busId": self.bus_id, **self.fields()}
+
+
+# The optional GTFS-Realtime fields: attribute name -> the API's name.
+TRIP_FIELDS = {
+    "trip_id": "tripId",
+    "route_id": "routeId",
+    "direction_id": "directionId",
+    "start_date": "startDate",
+    "start_time": "startTime",
+    "schedule_relationship": "scheduleRelationship",
+    "vehicle_label": "vehicleLabel",
+    "license_plate": "licensePlate",
+    "occupancy_status": "occupancyStatus",
+    "congestion_level": "congestionLevel",
+}
 
 
 def iso_utc(moment: datetime) -> str:
@@ -78,9 +106,10 @@ class BatchResult(_Answer):
 class BusPosition(_Answer):
     """A stored position, as the /v1 routes answer it (fields this client does not know are kept)."""
 
-    model_config = ConfigDict(extra="allow")
+    # The API's names are the attributes' in camelCase (tripId, startTime...).
+    model_config = ConfigDict(extra="allow", alias_generator=to_camel)
 
-    bus_id: str = Field(alias="busId")
+    bus_id: str
     latitude: float
     longitude: float
     timestamp: datetime
@@ -88,6 +117,16 @@ class BusPosition(_Answer):
     bearing: float | None = None
     accuracy: float | None = None
     altitude: float | None = None
+    trip_id: str | None = None
+    route_id: str | None = None
+    direction_id: int | None = None
+    start_date: str | None = None
+    start_time: str | None = None
+    schedule_relationship: str | None = None
+    vehicle_label: str | None = None
+    license_plate: str | None = None
+    occupancy_status: str | None = None
+    congestion_level: str | None = None
 
     @field_serializer("timestamp")
     def _iso_timestamp(self, timestamp: datetime) -> str:
@@ -105,5 +144,12 @@ class HistoryPage(_Answer):
     """One page of GET /v1/buses/{busId}/positions, newest first."""
 
     bus_id: str = Field(alias="busId")
+    positions: list[BusPosition]
+    next_cursor: str | None = Field(default=None, alias="nextCursor")
+
+
+class FleetPage(_Answer):
+    """One page of GET /v1/positions: every bus's positions in a window, in time order."""
+
     positions: list[BusPosition]
     next_cursor: str | None = Field(default=None, alias="nextCursor")

@@ -11,9 +11,10 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kinesis import KinesisClient
     from mypy_boto3_sqs import SQSClient
 else:
-    DynamoDBClient = SQSClient = Any
+    DynamoDBClient = KinesisClient = SQSClient = Any
 
 # Our writers retry throttling themselves, with their own bound; the SDK adds one retry for the network.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=10)
@@ -27,3 +28,8 @@ def dynamodb_client() -> DynamoDBClient:
 @lru_cache(maxsize=1)
 def sqs_client() -> SQSClient:
     return boto3.client("sqs", config=_CONFIG)
+
+
+@lru_cache(maxsize=1)
+def kinesis_client() -> KinesisClient:
+    return boto3.client("kinesis", config=_CONFIG)

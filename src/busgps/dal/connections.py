@@ -20,6 +20,14 @@ else:
     DynamoDBClient = Any
 
 
+def connections_key_schema() -> tuple[list[Any], list[Any]]:
+    """The connections table's key schema and attribute definitions, for whoever creates the table."""
+    return (
+        [{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        [{"AttributeName": "connectionId", "AttributeType": "S"}],
+    )
+
+
 @dataclass(frozen=True)
 class Subscriber:
     connection_id: str

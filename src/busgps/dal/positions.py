@@ -1,17 +1,19 @@
-"""DynamoDB storage of positions: a history table and a latest-position table.
+"""DynamoDB storage of positions: each bus's latest position, and its history (`busgps.dal.history`).
 
 Every read filters out expired items: DynamoDB deletes them lazily, sometimes days after their TTL.
 """
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from busgps import aws_limits
+from busgps.dal.history import DynamoHistoryStore
 from busgps.dal.items import ItemLayout, sequence_order
 from busgps.dal.retry import THROTTLING_ERROR_CODES, Backoff
+from busgps.logic.noise import BusState
 from busgps.logic.ports import Page, WriteOutcome
 from busgps.models.position import Position
 
@@ -30,53 +32,46 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+# Latest positions are written one conditional PutItem per bus, this many at a time.
+LATEST_WRITE_CONCURRENCY = 16
+# BatchGetItem takes at most this many keys.
+BATCH_GET_MAX_KEYS = 100
+
+
 @dataclass
 class DynamoPositionStore:
     client: DynamoDBClient
     latest_table_name: str
-    history_table_name: str
+    history_store: DynamoHistoryStore
     layout: ItemLayout
     backoff: Backoff = field(default_factory=Backoff)
 
     # Writes
 
     def write_history(self, positions: Sequence[Position]) -> WriteOutcome:
+        return self.history_store.write(positions)
+
+    def write_latest(self, states: Sequence[BusState]) -> WriteOutcome:
+        """One conditional write per bus, concurrently: a batch's buses never wait on each other."""
         outcome = WriteOutcome()
-        size = aws_limits.DYNAMODB_BATCH_WRITE_MAX_ITEMS
-        for start in range(0, len(positions), size):
-            chunk = positions[start : start + size]
-            unwritten, retries = self._batch_write(chunk)
-            outcome.failed.extend(unwritten)
-            outcome.retries += retries
+        if not states:
+            return outcome
+        with ThreadPoolExecutor(min(LATEST_WRITE_CONCURRENCY, len(states))) as pool:
+            for result in pool.map(self._write_latest, states):
+                outcome.failed.extend(result.failed)
+                outcome.retries += result.retries
+                outcome.write_units += result.write_units
         return outcome
 
-    def _batch_write(self, chunk: Sequence[Position]) -> tuple[list[Position], int]:
-        by_key = {position.key: position for position in chunk}
-        pending: list[Any] = [{"PutRequest": {"Item": self.layout.to_item(position)}} for position in chunk]
-        retries = 0
-        for retries in self.backoff.attempts():  # an attempt's number is the retries made before it
-            try:
-                response = self.client.batch_write_item(RequestItems={self.history_table_name: pending})
-            except ClientError as error:
-                if _error_code(error) in THROTTLING_ERROR_CODES:
-                    continue
-                break  # not retryable: report the chunk failed rather than fail the whole batch
-            pending = list(response.get("UnprocessedItems", {}).get(self.history_table_name, []))
-            if not pending:
-                return [], retries
-        unwritten = []
-        for request in pending:
-            item = request["PutRequest"]["Item"]
-            unwritten.append(by_key[(item["busId"]["S"], int(item["positionTimeMs"]["N"]))])
-        return unwritten, retries
-
-    def write_latest(self, position: Position) -> WriteOutcome:
+    def _write_latest(self, state: BusState) -> WriteOutcome:
+        position = state.latest
+        assert position is not None
         retries = 0
         for retries in self.backoff.attempts():  # an attempt's number is the retries made before it
             try:
                 self.client.put_item(
                     TableName=self.latest_table_name,
-                    Item=self.layout.to_item(position),
+                    Item=self.layout.to_item(position, state.kept),
                     ConditionExpression=_NEWER_THAN_STORED,
                     ExpressionAttributeValues={
                         ":time": {"N": str(position.time_ms)},
@@ -86,14 +81,34 @@ class DynamoPositionStore:
             except ClientError as error:
                 code = _error_code(error)
                 if code == "ConditionalCheckFailedException":
-                    return WriteOutcome(retries=retries)  # a newer position is stored: nothing to do
+                    return WriteOutcome(retries=retries, write_units=1)  # a newer one is stored
                 if code in THROTTLING_ERROR_CODES:
                     continue
                 break
-            return WriteOutcome(retries=retries)
+            return WriteOutcome(retries=retries, write_units=1)
         return WriteOutcome(failed=[position], retries=retries)
 
     # Reads
+
+    def bus_states(self, bus_ids: Sequence[str]) -> dict[str, BusState]:
+        states: dict[str, BusState] = {}
+        for start in range(0, len(bus_ids), BATCH_GET_MAX_KEYS):
+            keys: list[Any] = [
+                {"busId": {"S": bus_id}} for bus_id in bus_ids[start : start + BATCH_GET_MAX_KEYS]
+            ]
+            for _ in self.backoff.attempts():
+                response = self.client.batch_get_item(RequestItems={self.latest_table_name: {"Keys": keys}})
+                for item in response.get("Responses", {}).get(self.latest_table_name, []):
+                    state = self.layout.state_from_item(item)
+                    assert state.latest is not None
+                    states[state.latest.bus_id] = state
+                unprocessed: Any = response.get("UnprocessedKeys", {}).get(self.latest_table_name, {})
+                keys = list(unprocessed.get("Keys", []))
+                if not keys:
+                    break
+            else:
+                raise StoreUnavailable("the latest positions could not all be read within the retry bound")
+        return states
 
     def _live(self) -> dict[str, Any]:
         return {
@@ -136,21 +151,15 @@ class DynamoPositionStore:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def history(self, bus_id: str, from_ms: int, to_ms: int, limit: int, now_s: int) -> Page:
-        """One bus's positions with from_ms <= time <= to_ms, newest first."""
-        request: dict[str, Any] = {
-            "TableName": self.history_table_name,
-            "KeyConditionExpression": "busId = :bus AND positionTimeMs BETWEEN :from AND :to",
-            "ExpressionAttributeValues": {
-                ":bus": {"S": bus_id},
-                ":from": {"N": str(from_ms)},
-                ":to": {"N": str(to_ms)},
-                ":now": {"N": str(now_s)},
-            },
-            "ScanIndexForward": False,
-            **self._live(),
-        }
-        return self._page(self.client.query, request, limit)
+    def history(
+        self, bus_id: str, from_ms: int, to_ms: int, limit: int, now_s: int, *, newest_first: bool = True
+    ) -> Page:
+        return self.history_store.bus_history(bus_id, from_ms, to_ms, limit, now_s, newest_first=newest_first)
+
+    def fleet_window(
+        self, from_ms: int, to_ms: int, limit: int, after: tuple[int, str] | None, now_s: int
+    ) -> Page:
+        return self.history_store.fleet_window(from_ms, to_ms, limit, after, now_s)
 
     def _page(self, operation: Callable[..., Any], request: dict[str, Any], limit: int) -> Page:
         """Follow DynamoDB's pages to `limit` live items, plus one that tells whether more exist."""
@@ -164,3 +173,7 @@ class DynamoPositionStore:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return Page(positions=found[:limit], has_more=len(found) > limit)
+
+
+class StoreUnavailable(RuntimeError):
+    """DynamoDB kept some keys unprocessed past the retry bound."""

@@ -1,6 +1,7 @@
 """The query API Lambda: an API Gateway REST proxy integration on Powertools' resolver."""
 
 import time
+import urllib.parse
 from functools import lru_cache
 from typing import Any
 
@@ -103,16 +104,39 @@ def resolver() -> APIGatewayRestResolver:
         return queries.latest(store, bus_id, _now_s())
 
     @app.get("/v1/buses/<bus_id>/positions")
-    def positions(bus_id: str) -> dict[str, Any]:
+    def positions(bus_id: str) -> Response[Any] | dict[str, Any]:
         event = app.current_event
-        return queries.history(
+        answer = queries.history(
             store,
             bus_id,
             from_time=event.get_query_string_value("from"),
             to_time=event.get_query_string_value("to"),
             limit=event.get_query_string_value("limit"),
             cursor=event.get_query_string_value("cursor"),
+            output_format=event.get_query_string_value("format"),
             now_s=_now_s(),
+            retention_days=settings.history_retention_days,
+        )
+        if not isinstance(answer, queries.Answer):
+            return answer
+        headers = {}
+        if answer.next_cursor is not None:  # the next page, for every format (RFC 8288)
+            query = {**(event.query_string_parameters or {}), "cursor": answer.next_cursor}
+            headers["Link"] = f'<{event.path}?{urllib.parse.urlencode(query)}>; rel="next"'
+        body = answer.body if isinstance(answer.body, str) else to_json(answer.body)
+        return Response(status_code=200, content_type=answer.media_type, headers=headers, body=body)
+
+    @app.get("/v1/positions")
+    def fleet_window() -> dict[str, Any]:
+        event = app.current_event
+        return queries.fleet_window(
+            store,
+            from_time=event.get_query_string_value("from"),
+            to_time=event.get_query_string_value("to"),
+            limit=event.get_query_string_value("limit"),
+            cursor=event.get_query_string_value("cursor"),
+            now_s=_now_s(),
+            retention_days=settings.history_retention_days,
         )
 
     return app

@@ -9,10 +9,37 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from busgps.dal.factory import dead_letter_sink, position_store
-from busgps.logic.ingest import ingest_batch
+from busgps.logic.ingest import IngestPolicy, ingest_batch
+from busgps.logic.noise import NoisePolicy
 from busgps.models.position import KinesisRecord
 from busgps.observability import logger, metrics
-from busgps.settings import consumer_settings
+from busgps.settings import ConsumerSettings, consumer_settings
+
+# The counts of every batch; the noise filters' counts are added by reason when there are any.
+ALWAYS_COUNTED = (
+    "received",
+    "valid",
+    "invalid",
+    "stale",
+    "written",
+    "retried",
+    "failed",
+    "history_write_units",
+)
+
+
+def ingest_policy(settings: ConsumerSettings) -> IngestPolicy:
+    return IngestPolicy(
+        latest_ttl_seconds=settings.ttl_seconds,
+        history_retention_days=settings.history_retention_days,
+        noise=NoisePolicy(
+            max_speed_mps=settings.noise_max_speed_mps,
+            max_accuracy_m=settings.noise_max_accuracy_m,
+            stationary_distance_m=settings.thinning_stationary_distance_m,
+            stationary_max_gap_seconds=settings.thinning_stationary_max_gap_seconds,
+            min_interval_seconds=settings.thinning_min_interval_seconds,
+        ),
+    )
 
 
 class RecordNotStored(Exception):
@@ -40,11 +67,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         records,
         position_store(settings),
         dead_letter_sink(settings),
-        ttl_seconds=settings.ttl_seconds,
+        policy=ingest_policy(settings),
         now_ms=int(time.time() * 1000),
     )
-    for name in ("received", "valid", "invalid", "stale", "written", "retried", "failed"):
+    for name in ALWAYS_COUNTED:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=outcome.counts[name])
+    for name, value in outcome.counts.items():  # flagged_<reason>, thinned_<reason>: only when they happen
+        if name not in ALWAYS_COUNTED:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     logger.info("batch processed", extra={"counts": dict(outcome.counts)})
     if not records:  # Kinesis never sends an empty batch; the batch processor would refuse one
         return {"batchItemFailures": []}

@@ -1,15 +1,22 @@
-"""Subcommands of the `busgps` console script: `busgps local up`."""
+"""Subcommands of the `busgps` console script: `busgps local up`, `status` and `down`."""
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
+from busgps.client.output import print_json
 from busgps.local.config import DEFAULT_SETTINGS_PATH
+from busgps.local.control import running_pid, stack_status, stop_stack
 from busgps.local.stack import DEFAULT_STATE_DIR, StackOptions, run_stack
 
 DEFAULT_GATEWAY_PORT = 8000
 DEFAULT_EMULATOR_PORT = 4566
 DEFAULT_WEBSOCKET_PORT = 8001
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The stack stops within a few seconds; this leaves room for a loaded machine.
+STOP_TIMEOUT_SECONDS = 15.0
+NOT_RUNNING = "busgps local stack: not running (start it with `make run` or `busgps local up`)"
 
 
 def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
@@ -40,6 +47,13 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         type=int,
         default=DEFAULT_WEBSOCKET_PORT,
         help="WebSocket API port; 0 picks a free one (default: %(default)s)",
+    )
+    up.add_argument(
+        "--lambda-port",
+        type=int,
+        default=0,
+        help="port of Lambda's Invoke API for the consumer (what `busgps redrive` calls); "
+        "0 picks a free one (default: %(default)s)",
     )
     up.add_argument(
         "--settings", type=Path, default=DEFAULT_SETTINGS_PATH, help="settings file (default: %(default)s)"
@@ -75,7 +89,53 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         help="throttle requests as the stage does, by the settings' api_throttling_rate_limit and "
         "api_throttling_burst_limit (default: on)",
     )
+    up.add_argument(
+        "--json-logs",
+        action="store_true",
+        help="show the functions' output as they write it (Powertools JSON log records and metrics) "
+        "instead of one line per consumer batch",
+    )
+    up.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="the functions' POWERTOOLS_LOG_LEVEL and the stack's own level (default: INFO for the "
+        "functions, WARNING for the stack)",
+    )
     up.set_defaults(run=_up)
+
+    status = local_commands.add_parser(
+        "status",
+        help="whether the local stack runs, is healthy, and where",
+        description="Say whether a local stack runs for this state directory and answers GET /health. "
+        "Exit code 0 when it runs and is healthy, 1 otherwise.",
+    )
+    status.add_argument("--json", action="store_true", help="its stack file, with running and healthy")
+    status.add_argument(
+        "--value", metavar="KEY", help="print only this key of its stack file (e.g. api_url, stream_name)"
+    )
+    _state_dir_option(status)
+    status.set_defaults(run=_status)
+
+    down = local_commands.add_parser(
+        "down",
+        help="stop the local stack that `make run` started elsewhere (as Ctrl-C does)",
+        description="Send SIGTERM to the local stack of this state directory and wait until it stopped.",
+    )
+    down.add_argument(
+        "--timeout", type=float, default=STOP_TIMEOUT_SECONDS, help="seconds to wait for it to stop"
+    )
+    _state_dir_option(down)
+    down.set_defaults(run=_down)
+
+
+def _state_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_DIR,
+        help="the state directory `busgps local up` was given (default: %(default)s)",
+    )
 
 
 def _up(arguments: argparse.Namespace) -> int:
@@ -89,7 +149,53 @@ def _up(arguments: argparse.Namespace) -> int:
             emulator_port=arguments.emulator_port,
             websocket_port=arguments.websocket_port,
             map_dir=arguments.map_dir,
+            lambda_port=arguments.lambda_port,
             access_log=arguments.access_log,
             throttling=arguments.throttling,
+            json_logs=arguments.json_logs,
+            log_level=arguments.log_level,
         )
     )
+
+
+def _status(arguments: argparse.Namespace) -> int:
+    status = stack_status(arguments.state_dir)
+    if arguments.value is not None:
+        if status.details is None:
+            print(NOT_RUNNING, file=sys.stderr)
+            return 1
+        if arguments.value not in status.details:
+            known = ", ".join(status.details)
+            print(f"busgps: the stack file has no key {arguments.value!r} (it has {known})", file=sys.stderr)
+            return 2
+        print(status.details[arguments.value])
+        return 0
+    if arguments.json:
+        print_json({**(status.details or {}), "running": status.running, "healthy": status.healthy})
+    elif not status.running:
+        print(NOT_RUNNING)
+    elif status.details is None:
+        print(f"busgps local stack: starting (pid {status.pid})")
+    else:
+        details = status.details
+        health = "healthy" if status.healthy else "not answering GET /health"
+        print(f"busgps local stack: running, {health} (pid {status.pid}, since {details.get('started_at')})")
+        print(f"  API {details.get('api_url')}  emulator {details.get('emulator_endpoint')}")
+        print(f"  details in {arguments.state_dir / 'stack.json'}; stop it with `busgps local down`")
+    return 0 if status.healthy else 1
+
+
+def _down(arguments: argparse.Namespace) -> int:
+    pid = running_pid(arguments.state_dir)
+    if pid is None:
+        print("busgps local stack: not running, nothing to stop")
+        return 0
+    if not stop_stack(pid, arguments.state_dir, arguments.timeout):
+        print(
+            f"busgps local stack: pid {pid} did not stop within {arguments.timeout:g}s; "
+            f"`kill -KILL {pid}` ends it",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"busgps local stack: stopped (pid {pid})")
+    return 0

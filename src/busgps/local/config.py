@@ -44,6 +44,13 @@ class EnvironmentSettings(BaseModel):
     ttl_seconds: int = Field(gt=0, le=366 * 24 * 3600)
     ttl_field_name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 
+    history_retention_days: int = Field(ge=1, le=3650)
+    noise_max_speed_mps: float = Field(ge=0, le=1000)
+    noise_max_accuracy_m: float = Field(ge=0)
+    thinning_stationary_distance_m: float = Field(ge=0, le=10000)
+    thinning_stationary_max_gap_seconds: float = Field(ge=0, le=86400)
+    thinning_min_interval_seconds: float = Field(ge=0, le=86400)
+
     feed_max_age_seconds: int = Field(gt=0, le=86400)
     feed_refresh_seconds: int = Field(ge=1, le=300)
 
@@ -79,6 +86,11 @@ class EnvironmentSettings(BaseModel):
     domain_name: str
     alarm_email: str
     cors_allow_origin: str = Field(min_length=1)
+    # Read by Terraform only: whether the environment owns its account's API Gateway CloudWatch role.
+    manage_api_gateway_account: bool
+    # Read by Terraform only: the web ACL in front of the stage (WAF's own limits).
+    waf_enabled: bool
+    waf_rate_limit_per_address: int = Field(ge=10, le=2_000_000_000)
 
     @field_validator("consumer_maximum_record_age_seconds", "push_maximum_record_age_seconds")
     @classmethod

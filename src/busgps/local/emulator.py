@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING
 import boto3
 import requests
 
+from busgps.dal import history
+from busgps.dal.connections import connections_key_schema
+from busgps.dal.items import latest_key_schema
 from busgps.local.config import EnvironmentSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.literals import KeyTypeType, ScalarAttributeTypeType
     from mypy_boto3_dynamodb.type_defs import (
         AttributeDefinitionTypeDef,
         KeySchemaElementTypeDef,
@@ -149,12 +151,10 @@ def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalR
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
     # The latest-position table's stream feeds the push function: only what became a bus's latest.
     latest_stream_arn = _create_table(
-        dynamodb, settings, settings.latest_table_name, keys=[("busId", "S")], stream=True
+        dynamodb, settings, settings.latest_table_name, latest_key_schema(), stream=True
     )
-    _create_table(
-        dynamodb, settings, settings.history_table_name, keys=[("busId", "S"), ("positionTimeMs", "N")]
-    )
-    _create_table(dynamodb, settings, settings.connections_table_name, keys=[("connectionId", "S")])
+    _create_table(dynamodb, settings, settings.history_table_name, history.key_schema())
+    _create_table(dynamodb, settings, settings.connections_table_name, connections_key_schema())
     sqs = session.client("sqs", endpoint_url=endpoint_url)
     invalid_records_queue_url = sqs.create_queue(QueueName=settings.invalid_records_queue_name)["QueueUrl"]
     failure_queue_url = sqs.create_queue(QueueName=settings.consumer_failure_queue_name)["QueueUrl"]
@@ -227,8 +227,8 @@ def _create_table(
     dynamodb: "DynamoDBClient",
     settings: EnvironmentSettings,
     name: str,
+    schema: tuple[list["KeySchemaElementTypeDef"], list["AttributeDefinitionTypeDef"]],
     *,
-    keys: list[tuple[str, "ScalarAttributeTypeType"]],
     stream: bool = False,
 ) -> str:
     """Create an on-demand table with TTL on the settings' field; its stream's ARN ("" without one)."""
@@ -237,14 +237,7 @@ def _create_table(
             "the settings have no read/write capacities, so tables can only be created on demand: "
             'set dynamodb_billing_mode = "PAY_PER_REQUEST"'
         )
-    key_types: list[KeyTypeType] = ["HASH", "RANGE"]
-    key_schema: list[KeySchemaElementTypeDef] = [
-        {"AttributeName": key, "KeyType": key_type}
-        for (key, _), key_type in zip(keys, key_types, strict=False)
-    ]
-    attributes: list[AttributeDefinitionTypeDef] = [
-        {"AttributeName": key, "AttributeType": attribute_type} for key, attribute_type in keys
-    ]
+    key_schema, attributes = schema
     streaming: StreamSpecificationTypeDef = {"StreamEnabled": stream}
     if stream:
         streaming["StreamViewType"] = "NEW_IMAGE"

@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from busgps.local.config import EnvironmentSettings
-from busgps.local.execution_environment import ExecutionEnvironment
+from busgps.local.execution_environment import ExecutionEnvironment, OutputSink, write_to_stdout
 from busgps.local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
@@ -129,10 +129,6 @@ class EventSourceMappingConfig:
         )
 
     @property
-    def region(self) -> str:
-        return self.stream_arn.split(":")[3]
-
-    @property
     def stream_name(self) -> str:
         return self.stream_arn.split(":stream/", 1)[1]
 
@@ -143,7 +139,59 @@ class EventSourceMappingConfig:
 
 @dataclass(frozen=True)
 class StreamRecord:
-    """A record as GetRecords returned it, with the shard it came from and its form in Lambda's event."""
+    """A record as GetRecords returned it, with the shard it came from."""
+
+    shard_id: str
+    sequence_number: str
+    partition_key: str
+    data: bytes
+    approximate_arrival_timestamp: float
+
+
+def kinesis_event(
+    records: Sequence[StreamRecord], stream_arn: str, invoke_identity_arn: str
+) -> dict[str, Any]:
+    """The event Lambda passes to a function for a batch of Kinesis records of one stream."""
+    region = stream_arn.split(":")[3]
+    return {
+        "Records": [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": record.partition_key,
+                    "sequenceNumber": record.sequence_number,
+                    "data": base64.b64encode(record.data).decode("ascii"),
+                    "approximateArrivalTimestamp": record.approximate_arrival_timestamp,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"{record.shard_id}:{record.sequence_number}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": invoke_identity_arn,
+                "awsRegion": region,
+                "eventSourceARN": stream_arn,
+            }
+            for record in records
+        ]
+    }
+
+
+class ShardRecord(Protocol):
+    """What the mapping needs of a record of any stream: where it is, and when it arrived."""
+
+    @property
+    def shard_id(self) -> str: ...
+
+    @property
+    def sequence_number(self) -> str: ...
+
+    @property
+    def approximate_arrival_timestamp(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class DynamoDBStreamRecord:
+    """A record of a DynamoDB table's stream, in the form Lambda's event holds it."""
 
     shard_id: str
     sequence_number: str
@@ -163,13 +211,17 @@ class StreamReader(Protocol):
         """Where to read: the starting position, or just after the last record read."""
         ...
 
-    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[StreamRecord], str | None]:
+    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[ShardRecord], str | None]:
         """The records at `iterator` and the next iterator (None once the shard is closed)."""
+        ...
+
+    def event(self, records: Sequence[ShardRecord]) -> dict[str, Any]:
+        """The event Lambda passes to the function for these records."""
         ...
 
 
 class KinesisReader:
-    """A Kinesis data stream, read with GetRecords; records as Lambda's Kinesis event holds them."""
+    """A Kinesis data stream, read with GetRecords; the events are `kinesis_event`'s."""
 
     batch_info_key = "KinesisBatchInfo"
 
@@ -201,35 +253,23 @@ class KinesisReader:
             )
         return response["ShardIterator"]
 
-    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[StreamRecord], str | None]:
+    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[ShardRecord], str | None]:
         response = self._kinesis.get_records(ShardIterator=iterator, Limit=limit)
-        records = [self._record(shard_id, raw) for raw in response["Records"]]
+        records: list[ShardRecord] = [
+            StreamRecord(
+                shard_id=shard_id,
+                sequence_number=raw["SequenceNumber"],
+                partition_key=raw["PartitionKey"],
+                data=raw["Data"],
+                approximate_arrival_timestamp=raw["ApproximateArrivalTimestamp"].timestamp(),
+            )
+            for raw in response["Records"]
+        ]
         return records, response.get("NextShardIterator")
 
-    def _record(self, shard_id: str, raw: Any) -> StreamRecord:
-        arrival = raw["ApproximateArrivalTimestamp"].timestamp()
-        sequence_number = raw["SequenceNumber"]
-        return StreamRecord(
-            shard_id=shard_id,
-            sequence_number=sequence_number,
-            approximate_arrival_timestamp=arrival,
-            event_record={
-                "kinesis": {
-                    "kinesisSchemaVersion": "1.0",
-                    "partitionKey": raw["PartitionKey"],
-                    "sequenceNumber": sequence_number,
-                    "data": base64.b64encode(raw["Data"]).decode("ascii"),
-                    "approximateArrivalTimestamp": arrival,
-                },
-                "eventSource": "aws:kinesis",
-                "eventVersion": "1.0",
-                "eventID": f"{shard_id}:{sequence_number}",
-                "eventName": "aws:kinesis:record",
-                "invokeIdentityArn": self._config.invoke_identity_arn,
-                "awsRegion": self._config.region,
-                "eventSourceARN": self._config.stream_arn,
-            },
-        )
+    def event(self, records: Sequence[ShardRecord]) -> dict[str, Any]:
+        kinesis_records = [record for record in records if isinstance(record, StreamRecord)]
+        return kinesis_event(kinesis_records, self._config.stream_arn, self._config.invoke_identity_arn)
 
 
 class DynamoDBStreamReader:
@@ -262,18 +302,18 @@ class DynamoDBStreamReader:
             )
         return response["ShardIterator"]
 
-    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[StreamRecord], str | None]:
+    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[ShardRecord], str | None]:
         # DynamoDB Streams returns at most 1,000 records a call.
         response = self._streams.get_records(ShardIterator=iterator, Limit=min(limit, 1000))
-        records = [self._record(shard_id, raw) for raw in response["Records"]]
+        records: list[ShardRecord] = [self._record(shard_id, raw) for raw in response["Records"]]
         return records, response.get("NextShardIterator")
 
-    def _record(self, shard_id: str, raw: Any) -> StreamRecord:
+    def _record(self, shard_id: str, raw: Any) -> DynamoDBStreamRecord:
         change = dict(raw["dynamodb"])
         created = change["ApproximateCreationDateTime"]
         created_seconds = created.timestamp() if isinstance(created, datetime) else float(created)
         change["ApproximateCreationDateTime"] = created_seconds
-        return StreamRecord(
+        return DynamoDBStreamRecord(
             shard_id=shard_id,
             sequence_number=change["SequenceNumber"],
             approximate_arrival_timestamp=created_seconds,
@@ -282,16 +322,16 @@ class DynamoDBStreamReader:
                 "eventName": raw["eventName"],
                 "eventVersion": raw.get("eventVersion", "1.1"),
                 "eventSource": "aws:dynamodb",
-                "awsRegion": self._config.region,
+                "awsRegion": self._config.stream_arn.split(":")[3],
                 "dynamodb": change,
                 "eventSourceARN": self._config.stream_arn,
             },
         )
 
-
-def stream_event(records: list[StreamRecord]) -> dict[str, Any]:
-    """The event Lambda passes to a function for a batch of stream records."""
-    return {"Records": [record.event_record for record in records]}
+    def event(self, records: Sequence[ShardRecord]) -> dict[str, Any]:
+        return {
+            "Records": [record.event_record for record in records if isinstance(record, DynamoDBStreamRecord)]
+        }
 
 
 @dataclass(frozen=True)
@@ -308,7 +348,7 @@ class InvocationOutcome:
         return self.retry_from is None
 
 
-def read_response(response: Any, records: list[StreamRecord], request_id: str) -> InvocationOutcome:
+def read_response(response: Any, records: Sequence[ShardRecord], request_id: str) -> InvocationOutcome:
     """Apply Lambda's rules for a partial batch response to what the handler returned."""
     whole_batch = InvocationOutcome(request_id, retry_from=0, function_error=True)
     if response is None:
@@ -332,7 +372,7 @@ def read_response(response: Any, records: list[StreamRecord], request_id: str) -
 
 @dataclass
 class _PendingBatch:
-    records: list[StreamRecord]
+    records: list[ShardRecord]
     invoke_count: int = 0
     retries: int = 0
 
@@ -347,18 +387,18 @@ class ShardProcessor:
         sqs: "SQSClient",
         stop_event: threading.Event,
         invocation_lock: threading.Lock,
+        reader: StreamReader,
         clock: Clock = time.time,
-        batch_info_key: str = KinesisReader.batch_info_key,
     ) -> None:
         self._config = config
         self._handler = handler
         self._sqs = sqs
-        self._batch_info_key = batch_info_key
+        self._reader = reader
         self._stop = stop_event
         self._invocation_lock = invocation_lock
         self._clock = clock
 
-    def process(self, records: list[StreamRecord]) -> None:
+    def process(self, records: list[ShardRecord]) -> None:
         """Return once every record succeeded or was discarded (or the mapping is stopping)."""
         work = [_PendingBatch(records)]
         while work and not self._stop.is_set():
@@ -389,7 +429,7 @@ class ShardProcessor:
         maximum = self._config.maximum_retry_attempts
         return maximum == -1 or batch.retries < maximum
 
-    def _discard_expired(self, batch: _PendingBatch) -> list[StreamRecord]:
+    def _discard_expired(self, batch: _PendingBatch) -> list[ShardRecord]:
         """Drop (and report) the records older than the maximum record age; they come first in a shard."""
         maximum_age = self._config.maximum_record_age_seconds
         if maximum_age == -1:
@@ -400,14 +440,14 @@ class ShardProcessor:
             self._send_on_failure(expired, "RecordAgeExceeded", batch.invoke_count, None)
         return batch.records[len(expired) :]
 
-    def _invoke(self, records: list[StreamRecord]) -> InvocationOutcome:
+    def _invoke(self, records: list[ShardRecord]) -> InvocationOutcome:
         context = LambdaContext(
             function_name=self._config.function_name,
             invoked_function_arn=self._config.function_arn,
             memory_limit_in_mb=self._config.function_memory_mb,
             timeout_seconds=self._config.function_timeout_seconds,
         )
-        event = stream_event(records)
+        event = self._reader.event(records)
         with self._invocation_lock:
             started = time.monotonic()
             try:
@@ -439,13 +479,19 @@ class ShardProcessor:
 
     def _send_on_failure(
         self,
-        records: list[StreamRecord],
+        records: list[ShardRecord],
         condition: Literal["RetryAttemptsExhausted", "RecordAgeExceeded"],
         invoke_count: int,
         last_outcome: InvocationOutcome | None,
     ) -> None:
         message = on_failure_record(
-            self._config, records, condition, invoke_count, last_outcome, self._clock(), self._batch_info_key
+            self._config,
+            records,
+            condition,
+            invoke_count,
+            last_outcome,
+            self._clock(),
+            self._reader.batch_info_key,
         )
         queue_url = self._config.on_failure_queue_url
         logger.error(
@@ -466,7 +512,7 @@ class ShardProcessor:
 
 def on_failure_record(
     config: EventSourceMappingConfig,
-    records: list[StreamRecord],
+    records: list[ShardRecord],
     condition: Literal["RetryAttemptsExhausted", "RecordAgeExceeded"],
     invoke_count: int,
     last_outcome: InvocationOutcome | None,
@@ -534,7 +580,7 @@ class ShardPoller(threading.Thread):
 
     def _poll(self) -> None:
         iterator: str | None = None
-        buffer: list[StreamRecord] = []
+        buffer: list[ShardRecord] = []
         first_buffered_at = 0.0
         last_poll = 0.0
         interval = max(self._config.poll_interval_seconds, MINIMUM_POLL_INTERVAL_SECONDS)
@@ -582,11 +628,16 @@ class EventSourceMapping:
         reader: StreamReader,
         sqs: "SQSClient",
         clock: Clock = time.time,
+        function_output: OutputSink = write_to_stdout,
     ) -> None:
-        """`handler`: a dotted path (an execution environment per shard) or a callable (this process)."""
+        """`handler`: a dotted path (an execution environment per shard) or a callable (this process).
+
+        `function_output` gets what the function writes in its execution environments (its log).
+        """
         self._config = config
         self._handler = handler
         self._reader = reader
+        self._function_output = function_output
         self._sqs = sqs
         self._clock = clock
         self._stop = threading.Event()
@@ -596,7 +647,9 @@ class EventSourceMapping:
 
     def _handler_for_shard(self) -> tuple[Handler, threading.Lock]:
         if isinstance(self._handler, str):
-            environment = ExecutionEnvironment(self._handler, self._config.function_timeout_seconds)
+            environment = ExecutionEnvironment(
+                self._handler, self._config.function_timeout_seconds, self._function_output
+            )
             self._environments.append(environment)
             return environment, threading.Lock()
         return self._handler, self._invocation_lock
@@ -606,13 +659,7 @@ class EventSourceMapping:
         for shard_id in shard_ids:
             handler, invocation_lock = self._handler_for_shard()
             processor = ShardProcessor(
-                self._config,
-                handler,
-                self._sqs,
-                self._stop,
-                invocation_lock,
-                self._clock,
-                self._reader.batch_info_key,
+                self._config, handler, self._sqs, self._stop, invocation_lock, self._reader, self._clock
             )
             poller = ShardPoller(self._config, shard_id, self._reader, processor, self._stop)
             poller.start()
@@ -649,8 +696,9 @@ class KinesisEventSourceMapping(EventSourceMapping):
         kinesis: "KinesisClient",
         sqs: "SQSClient",
         clock: Clock = time.time,
+        function_output: OutputSink = write_to_stdout,
     ) -> None:
-        super().__init__(config, handler, KinesisReader(config, kinesis), sqs, clock)
+        super().__init__(config, handler, KinesisReader(config, kinesis), sqs, clock, function_output)
 
 
 class DynamoDBStreamEventSourceMapping(EventSourceMapping):
@@ -663,5 +711,6 @@ class DynamoDBStreamEventSourceMapping(EventSourceMapping):
         streams: "DynamoDBStreamsClient",
         sqs: "SQSClient",
         clock: Clock = time.time,
+        function_output: OutputSink = write_to_stdout,
     ) -> None:
-        super().__init__(config, handler, DynamoDBStreamReader(config, streams), sqs, clock)
+        super().__init__(config, handler, DynamoDBStreamReader(config, streams), sqs, clock, function_output)

@@ -7,13 +7,20 @@ local event source mapping gives each shard one of these to get the same isolati
 As in Lambda, an environment whose process dies during an invocation (a crash, SIGKILL, running out
 of memory) or that overruns the function's timeout is discarded: that invocation fails with a
 function error, and the next one starts a fresh process (a cold start).
+
+As Lambda's runtime does, the environment captures what the function writes (stdout and stderr, its
+log): each invocation's output comes back with its result, and goes to the environment's `output`.
 """
 
 import contextlib
 import importlib
+import io
 import multiprocessing
 import signal
+import sys
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -23,32 +30,86 @@ from busgps.local.aws_limits import guard_default_session
 _STOP = None
 _START_TIMEOUT_SECONDS = 60.0
 
+OutputSink = Callable[[str], None]
+
 
 class FunctionError(RuntimeError):
     """The invocation failed: the handler raised (the message is its traceback, as Lambda logs it),
     its process died, or it timed out."""
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """How one invocation ended: the handler's answer, or Lambda's error payload; and its output."""
+
+    response: Any = None
+    # Lambda's payload of a function error: errorType, errorMessage, and stackTrace when it raised.
+    error: dict[str, Any] | None = None
+    output: str = ""
+    # The traceback, or what ended the invocation (a crash, a timeout), as Lambda logs it.
+    error_text: str = ""
+
+
+class _CapturedOutput(io.TextIOBase):
+    """The function's stdout and stderr: kept until the invocation's result is sent with it."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._parts.append(text)
+        return len(text)
+
+    def take(self) -> str:
+        text, self._parts = "".join(self._parts), []
+        return text
+
+
+def _error_payload(error: Exception) -> dict[str, Any]:
+    return {
+        "errorType": type(error).__name__,
+        "errorMessage": str(error),
+        "stackTrace": traceback.format_tb(error.__traceback__),
+    }
+
+
 def _serve(connection: Connection, handler_path: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the stack, which stops us itself
+    # Before the handler's module is imported: loggers keep the stream they find at import.
+    output = _CapturedOutput()
+    sys.stdout = sys.stderr = output
     guard_default_session()
     module_name, function_name = handler_path.rsplit(".", 1)
     handler = getattr(importlib.import_module(module_name), function_name)
-    connection.send("ready")
+    connection.send(("ready", output.take()))
     while (invocation := connection.recv()) is not _STOP:
         event, context = invocation
         try:
-            connection.send(("ok", handler(event, context)))
-        except Exception:
-            connection.send(("error", traceback.format_exc()))
+            response = handler(event, context)
+        except Exception as error:
+            traceback.print_exc()
+            connection.send(("error", _error_payload(error), output.take(), traceback.format_exc()))
+        else:
+            connection.send(("ok", response, output.take(), ""))
+
+
+def write_to_stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 class ExecutionEnvironment:
     """Calls `handler_path` (e.g. busgps.handlers.consumer.lambda_handler) in its own process."""
 
-    def __init__(self, handler_path: str, timeout_seconds: float | None = None) -> None:
+    def __init__(
+        self, handler_path: str, timeout_seconds: float | None = None, output: OutputSink = write_to_stdout
+    ) -> None:
         self.handler_path = handler_path
         self.timeout_seconds = timeout_seconds
+        self._output = output
         # How many processes this environment has started: 1 plus one per crash or timeout.
         self.starts = 0
         self._process: BaseProcess | None = None
@@ -73,14 +134,26 @@ class ExecutionEnvironment:
         self._process, self._connection = process, parent
         self.starts += 1
         try:
-            ready = parent.poll(_START_TIMEOUT_SECONDS) and parent.recv() == "ready"
+            ready = parent.poll(_START_TIMEOUT_SECONDS) and parent.recv()
         except (EOFError, OSError):
-            ready = False
-        if not ready:
+            ready = None
+        if not (isinstance(ready, tuple) and ready[0] == "ready"):
             self._discard()
             raise FunctionError(f"{self.handler_path} did not start")
+        if ready[1]:
+            self._output(ready[1])
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        """The handler's answer; FunctionError when the invocation failed. Its output goes to `output`."""
+        invocation = self.invoke(event, context)
+        if invocation.output:
+            self._output(invocation.output)
+        if invocation.error is not None:
+            raise FunctionError(invocation.error_text)
+        return invocation.response
+
+    def invoke(self, event: dict[str, Any], context: Any) -> Invocation:
+        """Run one invocation; a crash or a timeout is a function error, as in Lambda, never an exception."""
         # Between invocations the process sends nothing: anything readable is the end of a dead one.
         if self._process is None or not self._process.is_alive() or self._connection_closed():
             self._discard()
@@ -91,18 +164,22 @@ class ExecutionEnvironment:
             connection.send((event, context))
             if not connection.poll(self.timeout_seconds):
                 self._discard()
-                raise FunctionError(
+                message = (
                     f"{self.handler_path} timed out after {self.timeout_seconds} seconds (Task timed out)"
                 )
-            outcome, value = connection.recv()
+                return Invocation(
+                    error={"errorType": "Sandbox.Timedout", "errorMessage": message}, error_text=message
+                )
+            outcome, value, output, error_text = connection.recv()
         except (EOFError, OSError):
             self._discard()
-            raise FunctionError(
-                f"{self.handler_path} exited during an invocation (Runtime.ExitError)"
-            ) from None
+            message = f"{self.handler_path} exited during an invocation (Runtime.ExitError)"
+            return Invocation(
+                error={"errorType": "Runtime.ExitError", "errorMessage": message}, error_text=message
+            )
         if outcome == "error":
-            raise FunctionError(value)
-        return value
+            return Invocation(error=value, output=output, error_text=error_text)
+        return Invocation(response=value, output=output)
 
     def _connection_closed(self) -> bool:
         try:

@@ -17,7 +17,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ import uvicorn
 from busgps.client.target import DEFAULT_STACK_FILE, STACK_FILE_VARIABLE
 from busgps.local.aws_limits import guard_default_session
 from busgps.local.config import EnvironmentSettings, load_environment_settings
+from busgps.local.control import LOCK_FILE_NAME, STACK_FILE_NAME
 from busgps.local.emulator import (
     DUMMY_ACCESS_KEY_ID,
     DUMMY_SECRET_ACCESS_KEY,
@@ -45,18 +46,21 @@ from busgps.local.event_source import (
     KinesisEventSourceMapping,
 )
 from busgps.local.front import MAP_PAGE, create_front_app, map_config
+from busgps.local.function_logs import FunctionLog
+from busgps.local.lambda_api import LambdaApi, LocalFunction
 from busgps.local.websocket_api import LocalWebSocketApi, WebSocketApiConfig
 
 logger = logging.getLogger(__name__)
 
 # The stack file is written where the client commands look for it unless BUSGPS_STACK_FILE says otherwise.
-STACK_FILE_NAME = DEFAULT_STACK_FILE.name
 DEFAULT_STATE_DIR = DEFAULT_STACK_FILE.parent
-LOCK_FILE_NAME = "stack.pid"
 STAGE = "local"
 # Run as Lambda runs it: in execution environments of its own, one per shard.
 CONSUMER_HANDLER = "busgps.handlers.consumer.lambda_handler"
 PUSH_HANDLER = "busgps.handlers.push.lambda_handler"
+# How the functions' log lines are labelled on the stack's terminal.
+CONSUMER_LABEL = "consumer"
+PUSH_LABEL = "push"
 GATEWAY_START_TIMEOUT_SECONDS = 30.0
 # Each part gets this long to stop; the whole stop stays within a few seconds.
 PART_STOP_TIMEOUT_SECONDS = 2.0
@@ -74,12 +78,18 @@ class StackOptions:
     host: str
     port: int
     emulator_port: int
+    # Lambda's Invoke API for the consumer; 0 picks a free port.
+    lambda_port: int = 0
     access_log: bool = True
     websocket_port: int = 8001
     # The operations map's static files (web/map, with Leaflet vendored by `make install`).
     map_dir: Path = Path("web") / "map"
     # The stage's throttling from the settings (api_throttling_rate_limit, api_throttling_burst_limit).
     throttling: bool = True
+    # The functions' output as they write it (Powertools JSON), instead of a line per batch.
+    json_logs: bool = False
+    # POWERTOOLS_LOG_LEVEL of the functions, and the level of the stack's own log; None: their defaults.
+    log_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,10 @@ class LocalArns:
             ),
             api_gateway_kinesis_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-api-gateway-kinesis",
         )
+
+    @property
+    def consumer_function_name(self) -> str:
+        return self.consumer_function_arn.split(":function:", 1)[1]
 
 
 class StackLock:
@@ -170,6 +184,12 @@ def function_environment(
         "TTL_FIELD_NAME": settings.ttl_field_name,
         "DEAD_LETTER_QUEUE_URL": resources.invalid_records_queue_url,
         "CORS_ALLOW_ORIGIN": settings.cors_allow_origin,
+        "HISTORY_RETENTION_DAYS": str(settings.history_retention_days),
+        "NOISE_MAX_SPEED_MPS": str(settings.noise_max_speed_mps),
+        "NOISE_MAX_ACCURACY_M": str(settings.noise_max_accuracy_m),
+        "THINNING_STATIONARY_DISTANCE_M": str(settings.thinning_stationary_distance_m),
+        "THINNING_STATIONARY_MAX_GAP_SECONDS": str(settings.thinning_stationary_max_gap_seconds),
+        "THINNING_MIN_INTERVAL_SECONDS": str(settings.thinning_min_interval_seconds),
         "FEED_MAX_AGE_SECONDS": str(settings.feed_max_age_seconds),
         "FEED_REFRESH_SECONDS": str(settings.feed_refresh_seconds),
         "CONNECTIONS_TABLE_NAME": resources.connections_table_name,
@@ -183,6 +203,7 @@ def stack_details(
     resources: LocalResources,
     api_url: str,
     emulator_endpoint: str,
+    lambda_endpoint: str,
     websocket_url: str,
 ) -> dict[str, Any]:
     """The content of `.local/stack.json`; README's "Local stack" section documents each key."""
@@ -207,6 +228,8 @@ def stack_details(
         "connections_table_name": resources.connections_table_name,
         "invalid_records_queue_url": resources.invalid_records_queue_url,
         "consumer_failure_queue_url": resources.consumer_failure_queue_url,
+        "lambda_endpoint": lambda_endpoint,
+        "consumer_function_name": LocalArns.for_settings(settings).consumer_function_name,
         "settings_file": str(options.settings_path),
         "pid": os.getpid(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -223,6 +246,7 @@ def run_stack(options: StackOptions) -> int:
     previous = {number: signal.signal(number, request_stop) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         with contextlib.ExitStack() as running:
+            running.callback(_show_stack_log(options.log_level))
             _start(options, stop, running)
             while not stop.wait(0.5):
                 pass
@@ -235,6 +259,17 @@ def run_stack(options: StackOptions) -> int:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _show_stack_log(level: str | None) -> Callable[[], None]:
+    """The stack's own log, a line a record on stderr (warnings, or from `level`); returns its undoing."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    stack_logger = logging.getLogger("busgps.local")
+    stack_logger.addHandler(handler)
+    stack_logger.setLevel(level or logging.WARNING)
+    stack_logger.propagate = False
+    return lambda: stack_logger.removeHandler(handler)
 
 
 def _start(options: StackOptions, stop: threading.Event, running: contextlib.ExitStack) -> None:
@@ -281,6 +316,8 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     )
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "busgps")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "busgps")
+    if options.log_level:
+        os.environ["POWERTOOLS_LOG_LEVEL"] = options.log_level
     # The handlers' clients come from boto3's default session: hold it to AWS's limits, as in tests.
     guard_default_session()
     arns = LocalArns.for_settings(settings)
@@ -302,10 +339,28 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
         CONSUMER_HANDLER,
         boto3.client("kinesis"),
         boto3.client("sqs"),
+        function_output=FunctionLog(CONSUMER_LABEL, as_written=options.json_logs),
     )
     mapping.start()
     running.callback(mapping.stop, PART_STOP_TIMEOUT_SECONDS)
     _stop_requested(stop)
+
+    consumer = LocalFunction(
+        arns.consumer_function_arn,
+        CONSUMER_HANDLER,
+        settings.lambda_timeout_seconds,
+        settings.lambda_memory_mb,
+        FunctionLog(f"{CONSUMER_LABEL} (invoked)", as_written=options.json_logs),
+    )
+    try:
+        lambda_api = LambdaApi(options.host, options.lambda_port, [consumer])
+    except OSError as error:
+        raise StackError(
+            f"cannot listen on {options.host}:{options.lambda_port} ({error.strerror}): "
+            "pass another --lambda-port"
+        ) from None
+    lambda_api.start()
+    running.callback(lambda_api.stop)
 
     push_mapping = DynamoDBStreamEventSourceMapping(
         EventSourceMappingConfig.for_push(
@@ -317,6 +372,7 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
         PUSH_HANDLER,
         boto3.client("dynamodbstreams"),
         boto3.client("sqs"),
+        function_output=FunctionLog(PUSH_LABEL, as_written=options.json_logs),
     )
     push_mapping.start()
     running.callback(push_mapping.stop, PART_STOP_TIMEOUT_SECONDS)
@@ -361,7 +417,9 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     front = create_front_app(app, options.map_dir, map_config(settings, api_url, websocket_url))
     _serve(front, gateway_socket, "gateway", options, running, stop)
 
-    details = stack_details(options, settings, resources, api_url, emulator.endpoint_url, websocket_url)
+    details = stack_details(
+        options, settings, resources, api_url, emulator.endpoint_url, lambda_api.endpoint_url, websocket_url
+    )
     stack_file = options.state_dir / STACK_FILE_NAME
     running.callback(stack_file.unlink, missing_ok=True)
     _write_private_json(stack_file, details)
@@ -481,12 +539,12 @@ def ready_message(details: Mapping[str, Any], stack_file: Path) -> str:
             "",
             "Try it:",
             f"  TOKEN=$({cli} token)",
-            f'  curl -s -X POST {details["post_url"]} -H "Authorization: $TOKEN" \\',
+            f'  curl -s -w "\\n" -X POST {details["post_url"]} -H "Authorization: $TOKEN" \\',
             f"       -H 'Content-Type: application/json' -d {shlex.quote(body)}",
-            f"  curl -s '{details['get_url']}?busId=17'",
+            f"  curl -s -w '\\n' '{details['get_url']}?busId=17'",
             f"  {cli} simulate --buses 5 --interval 1 --duration 30",
             "",
-            "Ctrl-C stops it.",
+            "It runs in the foreground: Ctrl-C here, or `busgps local down` in another terminal, stops it.",
             "",
         ]
     )

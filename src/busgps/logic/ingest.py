@@ -1,16 +1,32 @@
-"""One batch of Kinesis records: parse, reject, store history and latest, say what failed.
+"""One batch of Kinesis records: parse, reject, judge, keep history and latest, say what failed.
 
-Idempotent: processing the same batch twice stores exactly what processing it once does, because
-history items are keyed by bus and time, and the latest position only ever moves forward.
+Idempotent: processing the same batch twice serves exactly what processing it once does, because
+history reads give each bus and time once, and the latest position only ever moves forward.
 """
 
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from busgps.logic.noise import BusState, NoisePolicy, judge
 from busgps.logic.ports import DeadLetterSink, PositionWriter
 from busgps.logic.records import parse_record
 from busgps.models.position import KinesisRecord, Position, Rejection
+
+DAY_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class IngestPolicy:
+    """How long fixes are served, and which are noise: the environment's settings."""
+
+    latest_ttl_seconds: int
+    history_retention_days: int
+    noise: NoisePolicy = field(default_factory=NoisePolicy)
+
+    @property
+    def retention_seconds(self) -> int:
+        return self.history_retention_days * DAY_SECONDS
 
 
 @dataclass
@@ -44,7 +60,7 @@ def ingest_batch(
     writer: PositionWriter,
     dead_letters: DeadLetterSink,
     *,
-    ttl_seconds: int,
+    policy: IngestPolicy,
     now_ms: int,
 ) -> BatchOutcome:
     outcome = BatchOutcome()
@@ -64,25 +80,39 @@ def ingest_batch(
         outcome.failed_sequence_numbers.add(unsent.record.sequence_number)
 
     now_s = now_ms // 1000
-    live = [position for position in positions if position.expires_at(ttl_seconds) > now_s]
-    outcome.counts["stale"] = len(positions) - len(live)
+    retained = [position for position in positions if position.expires_at(policy.retention_seconds) > now_s]
+    outcome.counts["stale"] = len(positions) - len(retained)
 
-    stored = newest_per_key(live)
-    history = writer.write_history(stored)
+    unique = newest_per_key(retained)
+    buses = sorted({position.bus_id for position in unique})
+    previous = writer.bus_states(buses) if policy.noise.needs_previous_fix else {}
+    judgement = judge(unique, previous, policy.noise)
+    for reason, count in judgement.flagged.items():
+        outcome.counts[f"flagged_{reason}"] = count
+    for reason, count in judgement.thinned.items():
+        outcome.counts[f"thinned_{reason}"] = count
+
+    history = writer.write_history(judgement.kept)
     outcome.counts["retried"] += history.retries
+    outcome.counts["history_write_units"] = history.write_units
     failed_keys = {position.key for position in history.failed}
-    outcome.counts["written"] = len(stored) - len(failed_keys)
+    outcome.counts["written"] = len(judgement.kept) - len(failed_keys)
 
-    # A bus whose history write failed keeps its latest for the retry, which will bring it forward.
-    written = [position for position in stored if position.key not in failed_keys]
-    failed_buses: set[str] = set()
-    for candidate in newest_per_bus(written):
-        latest = writer.write_latest(candidate)
-        outcome.counts["retried"] += latest.retries
-        if latest.failed:
-            failed_buses.add(candidate.bus_id)
+    # A bus keeps its latest position for the retry when the new one was not kept; a fix already
+    # past the latest expiry goes to history only.
+    updates = [
+        state
+        for bus_id, state in judgement.states.items()
+        if state.latest is not None
+        and state != previous.get(bus_id, BusState())
+        and state.latest.key not in failed_keys
+        and state.latest.expires_at(policy.latest_ttl_seconds) > now_s
+    ]
+    latest = writer.write_latest(updates)
+    outcome.counts["retried"] += latest.retries
+    failed_buses = {position.bus_id for position in latest.failed}
 
-    for position in live:
+    for position in retained:
         if position.key in failed_keys or position.bus_id in failed_buses:
             outcome.failed_sequence_numbers.add(position.sequence_number)
     outcome.counts["failed"] = len(outcome.failed_sequence_numbers)

@@ -4,6 +4,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from busgps.logic.noise import BusState
 from busgps.models.position import Position, Rejection
 
 
@@ -13,15 +14,22 @@ class WriteOutcome:
 
     failed: list[Position] = field(default_factory=list)
     retries: int = 0
+    # DynamoDB write capacity units the written items cost (1 per KB of each item, rounded up).
+    write_units: int = 0
 
 
 class PositionWriter(Protocol):
     def write_history(self, positions: Sequence[Position]) -> WriteOutcome:
-        """Store positions with distinct keys; return those still unwritten after retries."""
+        """Keep positions with distinct keys in history; return those still unwritten after retries."""
         ...
 
-    def write_latest(self, position: Position) -> WriteOutcome:
-        """Make `position` its bus's latest unless a newer one is stored; fail only if it could not tell."""
+    def write_latest(self, states: Sequence[BusState]) -> WriteOutcome:
+        """Make each state's latest fix its bus's latest unless a newer one is stored, remembering its last
+        kept fix; fail a bus only if it could not tell."""
+        ...
+
+    def bus_states(self, bus_ids: Sequence[str]) -> dict[str, BusState]:
+        """The stored latest fix and last kept fix of each of these buses that has one."""
         ...
 
 
@@ -44,8 +52,16 @@ class PositionReader(Protocol):
         """The latest position of every live bus whose fix was taken at or after `since_ms`."""
         ...
 
-    def history(self, bus_id: str, from_ms: int, to_ms: int, limit: int, now_s: int) -> Page:
-        """One bus's live positions with from_ms <= time <= to_ms, newest first."""
+    def history(
+        self, bus_id: str, from_ms: int, to_ms: int, limit: int, now_s: int, *, newest_first: bool = True
+    ) -> Page:
+        """One bus's positions kept in history with from_ms <= time <= to_ms, each time once."""
+        ...
+
+    def fleet_window(
+        self, from_ms: int, to_ms: int, limit: int, after: tuple[int, str] | None, now_s: int
+    ) -> Page:
+        """Every bus's positions with from_ms <= time <= to_ms, in (time, bus id) order after `after`."""
         ...
 
 

@@ -4,8 +4,10 @@ import base64
 import binascii
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from busgps.logic import exports
 from busgps.logic.errors import InvalidParameter, NotFound
 from busgps.logic.ports import PositionReader
 from busgps.logic.times import InvalidTime, parse_time_ms
@@ -14,6 +16,10 @@ from busgps.models.position import BUS_ID_PATTERN
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# A bus's history and a fleet window come in larger pages: a day of one bus is two of them.
+EXPORT_MAX_LIMIT = 10_000
+FLEET_WINDOW_MAX_MS = 3600 * 1000
+DAY_MS = 24 * 3600 * 1000
 _BUS_ID = re.compile(BUS_ID_PATTERN)
 _BUS_ID_RULE = "1-64 characters of letters, digits, '-', '_', '.' or ':'"
 
@@ -26,11 +32,11 @@ def bus_id_param(value: str | None, *, name: str = "busId") -> str:
     return value
 
 
-def limit_param(value: str | None) -> int:
+def limit_param(value: str | None, *, maximum: int = MAX_LIMIT, default: int = DEFAULT_LIMIT) -> int:
     if value is None:
-        return DEFAULT_LIMIT
-    if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= MAX_LIMIT:
-        raise InvalidParameter("limit", f"Param limit must be an integer from 1 to {MAX_LIMIT}")
+        return default
+    if not re.fullmatch(r"[0-9]{1,5}", value) or not 1 <= int(value) <= maximum:
+        raise InvalidParameter("limit", f"Param limit must be an integer from 1 to {maximum}")
     return int(value)
 
 
@@ -99,6 +105,15 @@ def list_buses(
     return {"buses": [position_view(position) for position in page.positions], "nextCursor": next_cursor}
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A query's answer in a format other than the API's JSON: its body and media type."""
+
+    body: str | dict[str, Any]
+    media_type: str
+    next_cursor: str | None
+
+
 def history(
     reader: PositionReader,
     bus_id: str,
@@ -107,28 +122,92 @@ def history(
     to_time: str | None,
     limit: str | None,
     cursor: str | None,
+    output_format: str | None,
     now_s: int,
-) -> dict[str, Any]:
+    retention_days: int,
+) -> dict[str, Any] | Answer:
+    """A bus's kept fixes in a window within retention: JSON newest first, or a track oldest first."""
+    if output_format not in (None, "json", *exports.MEDIA_TYPES):
+        raise InvalidParameter("format", "Param format must be json, geojson, csv or gpx")
     bus_id = bus_id_param(bus_id)
-    from_ms = time_param("from", from_time, 0)
+    oldest_kept_ms = now_s * 1000 - retention_days * DAY_MS
+    from_ms = max(time_param("from", from_time, oldest_kept_ms), oldest_kept_ms)
     to_ms = time_param("to", to_time, now_s * 1000 + 10 * 60 * 1000)
     if from_ms > to_ms:
-        raise InvalidParameter("from", "Param from must not be later than to")
+        raise InvalidParameter("from", "Param from must not be later than to (nor before the retention)")
+    track = output_format not in (None, "json")
+    # JSON pages go back in time from `to`, tracks forward from `from`.
+    bound = "after" if track else "before"
     if cursor is not None:
         state = decode_cursor(cursor)
-        before = state.get("before")
-        if state.get("busId") != bus_id or not isinstance(before, int) or isinstance(before, bool):
+        edge = state.get(bound)
+        if state.get("busId") != bus_id or not isinstance(edge, int) or isinstance(edge, bool):
             raise InvalidParameter("cursor", f"Param cursor is not a cursor of bus {bus_id}'s positions")
-        to_ms = min(to_ms, before - 1)
-    page_limit = limit_param(limit)
-    if from_ms > to_ms:  # the previous page ended at the window's start
-        return {"busId": bus_id, "positions": [], "nextCursor": None}
-    page = reader.history(bus_id, from_ms, to_ms, page_limit, now_s)
-    next_cursor = (
-        encode_cursor({"busId": bus_id, "before": page.positions[-1].time_ms}) if page.has_more else None
+        from_ms, to_ms = (max(from_ms, edge + 1), to_ms) if track else (from_ms, min(to_ms, edge - 1))
+    page_limit = (
+        limit_param(limit, maximum=EXPORT_MAX_LIMIT, default=EXPORT_MAX_LIMIT)
+        if track
+        else limit_param(limit)
     )
+    if from_ms > to_ms:  # the previous page ended at the window's edge
+        positions, has_more = [], False
+    else:
+        page = reader.history(bus_id, from_ms, to_ms, page_limit, now_s, newest_first=not track)
+        positions, has_more = page.positions, page.has_more
+    next_cursor = encode_cursor({"busId": bus_id, bound: positions[-1].time_ms}) if has_more else None
+    if output_format == "geojson":
+        return Answer(
+            exports.geojson(bus_id, positions, next_cursor), exports.MEDIA_TYPES["geojson"], next_cursor
+        )
+    if output_format == "csv":
+        return Answer(exports.csv_text(positions), exports.MEDIA_TYPES["csv"], next_cursor)
+    if output_format == "gpx":
+        return Answer(exports.gpx_text(bus_id, positions), exports.MEDIA_TYPES["gpx"], next_cursor)
     return {
         "busId": bus_id,
-        "positions": [position_view(position) for position in page.positions],
+        "positions": [position_view(position) for position in positions],
         "nextCursor": next_cursor,
     }
+
+
+def fleet_window(
+    reader: PositionReader,
+    *,
+    from_time: str | None,
+    to_time: str | None,
+    limit: str | None,
+    cursor: str | None,
+    now_s: int,
+    retention_days: int,
+) -> dict[str, Any]:
+    """Every bus's kept fixes in a window of at most an hour, in time order (then bus id)."""
+    if from_time is None or to_time is None:
+        raise InvalidParameter("from", "Params from and to are both required (a window of at most one hour)")
+    from_ms = time_param("from", from_time, 0)
+    to_ms = time_param("to", to_time, 0)
+    if from_ms > to_ms:
+        raise InvalidParameter("from", "Param from must not be later than to")
+    if to_ms - from_ms > FLEET_WINDOW_MAX_MS:
+        raise InvalidParameter("to", "Params from and to must be at most one hour apart")
+    if to_ms < now_s * 1000 - retention_days * DAY_MS:
+        raise InvalidParameter("to", f"Param to is older than the {retention_days}-day retention of history")
+    after: tuple[int, str] | None = None
+    if cursor is not None:
+        state = decode_cursor(cursor)
+        edge = state.get("after")
+        if (
+            state.get("window") != [from_ms, to_ms]
+            or not isinstance(edge, list)
+            or len(edge) != 2
+            or not isinstance(edge[0], int)
+            or not isinstance(edge[1], str)
+        ):
+            raise InvalidParameter("cursor", "Param cursor is not a cursor of this window")
+        after = (edge[0], edge[1])
+    page_limit = limit_param(limit, maximum=EXPORT_MAX_LIMIT, default=MAX_LIMIT)
+    page = reader.fleet_window(from_ms, to_ms, page_limit, after, now_s)
+    next_cursor = None
+    if page.has_more:
+        last = page.positions[-1]
+        next_cursor = encode_cursor({"window": [from_ms, to_ms], "after": [last.time_ms, last.bus_id]})
+    return {"positions": [position_view(position) for position in page.positions], "nextCursor": next_cursor}

@@ -52,40 +52,46 @@ class _Reject(Exception):
     pass
 
 
-def _position(record: KinesisRecord, now_ms: int) -> Position:
-    payload = _payload(record)
+class InvalidPosition(ValueError):
+    """A device's JSON that is not a valid position; the message says why, naming the field."""
+
+
+def position_of(
+    payload: Any, *, partition_key: str, arrival_ms: int, sequence_number: str, now_ms: int
+) -> Position:
+    """The position a device's JSON describes, by the rules every route and the consumer share."""
     if not isinstance(payload, dict):
-        raise _Reject("data is not a JSON object")
+        raise InvalidPosition("data is not a JSON object")
     try:
         device = DevicePosition.model_validate(payload)
     except ValidationError as error:
-        raise _Reject(describe(error, whole="data")) from None
+        raise InvalidPosition(describe(error, whole="data")) from None
     if device.bus_id is None:
-        if not _BUS_ID.fullmatch(record.partition_key):
-            raise _Reject(
+        if not _BUS_ID.fullmatch(partition_key):
+            raise InvalidPosition(
                 "partition key is not a bus id (1-64 of letters, digits, -, _, ., :) and data has no busId"
             )
-        bus_id = record.partition_key
-    elif device.bus_id != record.partition_key:
-        raise _Reject(f"busId {device.bus_id!r} differs from partition key {record.partition_key!r}")
+        bus_id = partition_key
+    elif device.bus_id != partition_key:
+        raise InvalidPosition(f"busId {device.bus_id!r} differs from partition key {partition_key!r}")
     else:
         bus_id = device.bus_id
     if device.timestamp is None:
-        time_ms = record.arrival_time_ms
+        time_ms = arrival_ms
     else:
         try:
             time_ms = parse_time_ms(device.timestamp)
         except InvalidTime as error:
-            raise _Reject(f"timestamp: {error}") from None
+            raise InvalidPosition(f"timestamp: {error}") from None
         if time_ms > now_ms + MAX_FUTURE_SKEW_MS:
-            raise _Reject("timestamp: more than 5 minutes in the future")
+            raise InvalidPosition("timestamp: more than 5 minutes in the future")
     return Position(
         bus_id=bus_id,
         time_ms=time_ms,
         latitude=_storable(device.latitude),
         longitude=_storable(device.longitude),
-        received_at_ms=record.arrival_time_ms,
-        sequence_number=record.sequence_number,
+        received_at_ms=arrival_ms,
+        sequence_number=sequence_number,
         speed=_optional(device.speed),
         bearing=_optional(device.bearing),
         accuracy=_optional(device.accuracy),
@@ -97,6 +103,12 @@ def _position(record: KinesisRecord, now_ms: int) -> Position:
 def parse_record(record: KinesisRecord, now_ms: int) -> Position | Rejection:
     """Every record becomes either a valid position or a rejection that says why."""
     try:
-        return _position(record, now_ms)
-    except _Reject as rejection:
+        return position_of(
+            _payload(record),
+            partition_key=record.partition_key,
+            arrival_ms=record.arrival_time_ms,
+            sequence_number=record.sequence_number,
+            now_ms=now_ms,
+        )
+    except (_Reject, InvalidPosition) as rejection:
         return Rejection(record=record, reason=str(rejection))

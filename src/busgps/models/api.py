@@ -30,9 +30,10 @@ def legacy_view(position: Position) -> dict[str, str]:
 
 
 def _optional(position: Position) -> dict[str, Decimal | str | int]:
-    """The measurements and GTFS descriptors the fix carries, by their API names."""
+    """The measurements, GTFS descriptors and noise flag the fix carries, by their API names."""
     values = {name: getattr(position, name) for name in OPTIONAL_FIELDS}
-    return {name: value for name, value in values.items() if value is not None} | position.descriptors()
+    present = {name: value for name, value in values.items() if value is not None} | position.descriptors()
+    return present | ({"flagged": position.flagged} if position.flagged is not None else {})
 
 
 def position_view(position: Position) -> dict[str, Any]:

@@ -58,6 +58,8 @@ class Position:
     license_plate: str | None = None
     occupancy_status: str | None = None  # a GTFS-Realtime OccupancyStatus name
     congestion_level: str | None = None  # a GTFS-Realtime CongestionLevel name
+    # Why the noise filters flagged this fix (kept in history, never the latest), else None.
+    flagged: str | None = None
 
     def descriptors(self) -> dict[str, str | int]:
         """The GTFS descriptors this fix carries, by their API names."""
@@ -75,7 +77,7 @@ class Position:
         return (self.time_ms, int(self.sequence_number))
 
     def expires_at(self, ttl_seconds: int) -> int:
-        """Epoch seconds after which this position is no longer served."""
+        """Epoch seconds after which this position is no longer served (as latest, or from history)."""
         return self.time_ms // 1000 + ttl_seconds
 
 

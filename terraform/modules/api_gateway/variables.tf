@@ -92,5 +92,14 @@ variable "log_retention_days" {
 variable "manage_account_cloudwatch_role" {
   type        = bool
   description = "Whether to set the account's (per-region) API Gateway CloudWatch role; false if another stack owns it."
-  default     = true
+}
+
+variable "waf_enabled" {
+  type        = bool
+  description = "Whether a WAF web ACL protects the stage (web_acl_arn)."
+}
+
+variable "web_acl_arn" {
+  type        = string
+  description = "ARN of the regional WAF web ACL associated with the stage when waf_enabled; null otherwise."
 }

@@ -34,24 +34,26 @@ resource "aws_dynamodb_table" "latest" {
   }
 }
 
-# Every position of every bus, in time order within a bus; expired by TTL.
+# Every kept fix, packed several to an item (busgps.dal.history): each bus's chunks under
+# pk = bus#<busId>, the fleet's minute windows under pk = window#<minute>; expired by TTL after the
+# retention of history.
 resource "aws_dynamodb_table" "history" {
   name                        = var.history_table_name
   billing_mode                = var.billing_mode
   read_capacity               = local.provisioned ? var.read_capacity : null
   write_capacity              = local.provisioned ? var.write_capacity : null
-  hash_key                    = "busId"
-  range_key                   = "positionTimeMs"
+  hash_key                    = "pk"
+  range_key                   = "sk"
   deletion_protection_enabled = var.deletion_protection
 
   attribute {
-    name = "busId"
+    name = "pk"
     type = "S"
   }
 
   attribute {
-    name = "positionTimeMs"
-    type = "N"
+    name = "sk"
+    type = "S"
   }
 
   ttl {

@@ -5,7 +5,7 @@ variable "latest_table_name" {
 
 variable "history_table_name" {
   type        = string
-  description = "Name of the table of every position (hash key busId, range key positionTimeMs)."
+  description = "Name of the table of every kept fix (hash key pk, range key sk)."
 }
 
 variable "connections_table_name" {

@@ -10,10 +10,11 @@ locals {
     POWERTOOLS_LOG_LEVEL         = var.log_level
   }
   table_environment = {
-    DYNAMODB_TABLE_NAME = var.latest_table_name
-    HISTORY_TABLE_NAME  = var.history_table_name
-    TTL_SECONDS         = tostring(var.ttl_seconds)
-    TTL_FIELD_NAME      = var.ttl_field_name
+    DYNAMODB_TABLE_NAME    = var.latest_table_name
+    HISTORY_TABLE_NAME     = var.history_table_name
+    TTL_SECONDS            = tostring(var.ttl_seconds)
+    TTL_FIELD_NAME         = var.ttl_field_name
+    HISTORY_RETENTION_DAYS = tostring(var.history_retention_days)
   }
   # What the functions that speak to WebSocket clients read.
   connection_environment = {
@@ -31,8 +32,13 @@ locals {
   # PostToConnection on the WebSocket stage's connections, the only management call the code makes.
   manage_connections_arn = "${var.websocket_execution_arn}/${var.websocket_stage_name}/POST/@connections/*"
   consumer_environment = {
-    DEAD_LETTER_QUEUE_URL   = var.invalid_records_queue_url
-    POWERTOOLS_SERVICE_NAME = "busgps-consumer"
+    DEAD_LETTER_QUEUE_URL               = var.invalid_records_queue_url
+    NOISE_MAX_SPEED_MPS                 = tostring(var.noise_max_speed_mps)
+    NOISE_MAX_ACCURACY_M                = tostring(var.noise_max_accuracy_m)
+    THINNING_STATIONARY_DISTANCE_M      = tostring(var.thinning.stationary_distance_m)
+    THINNING_STATIONARY_MAX_GAP_SECONDS = tostring(var.thinning.stationary_max_gap_seconds)
+    THINNING_MIN_INTERVAL_SECONDS       = tostring(var.thinning.min_interval_seconds)
+    POWERTOOLS_SERVICE_NAME             = "busgps-consumer"
   }
   api_environment = {
     CORS_ALLOW_ORIGIN       = var.cors_allow_origin
@@ -94,6 +100,13 @@ data "aws_iam_policy_document" "consumer" {
       "dynamodb:PutItem",
     ]
     resources = [var.latest_table_arn, var.history_table_arn]
+  }
+
+  # The noise filters judge a batch against each bus's stored latest fix.
+  statement {
+    sid       = "ReadLatestPositions"
+    actions   = ["dynamodb:BatchGetItem"]
+    resources = [var.latest_table_arn]
   }
 
   statement {

@@ -105,6 +105,30 @@ variable "cors_allow_origin" {
   description = "CORS_ALLOW_ORIGIN of the API function."
 }
 
+variable "history_retention_days" {
+  type        = number
+  description = "HISTORY_RETENTION_DAYS of both functions: days history keeps a fix, from its own time."
+}
+
+variable "noise_max_speed_mps" {
+  type        = number
+  description = "NOISE_MAX_SPEED_MPS of the consumer: a fix implying a faster speed is flagged (0 is off)."
+}
+
+variable "noise_max_accuracy_m" {
+  type        = number
+  description = "NOISE_MAX_ACCURACY_M of the consumer: a fix less accurate than this is flagged (0 is off)."
+}
+
+variable "thinning" {
+  type = object({
+    stationary_distance_m      = number
+    stationary_max_gap_seconds = number
+    min_interval_seconds       = number
+  })
+  description = "THINNING_STATIONARY_DISTANCE_M, THINNING_STATIONARY_MAX_GAP_SECONDS and THINNING_MIN_INTERVAL_SECONDS of the consumer (0 is off)."
+}
+
 variable "feed_max_age_seconds" {
   type        = number
   description = "FEED_MAX_AGE_SECONDS of the API and WebSocket functions: buses with an older newest fix are left out of the feed and of snapshots."

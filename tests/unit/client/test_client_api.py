@@ -84,6 +84,75 @@ def test_optional_fields_and_timestamp_go_into_the_data():
     }
 
 
+def test_trip_fields_go_into_the_entry_under_the_api_s_names():
+    # Given a position on a trip past midnight, with the vehicle's own fields
+    position = Position(
+        "bus-9",
+        -36.85,
+        174.76,
+        trip_id="N1-0-2510",
+        route_id="N1",
+        direction_id=0,
+        start_date="20261205",
+        start_time="25:10:00",
+        schedule_relationship="SCHEDULED",
+        vehicle_label="Bus 9",
+        license_plate="NZ-1234",
+        occupancy_status="MANY_SEATS_AVAILABLE",
+        congestion_level="RUNNING_SMOOTHLY",
+    )
+
+    # When it becomes a batch entry and a /post-gps body
+    entry = position.batch_entry()
+    legacy = json.loads(base64.b64decode(legacy_post_body(position, "the-stream")["Data"]))
+
+    # Then both carry every trip field by its API name (a direction of 0 included)
+    expected = {
+        "tripId": "N1-0-2510",
+        "routeId": "N1",
+        "directionId": 0,
+        "startDate": "20261205",
+        "startTime": "25:10:00",
+        "scheduleRelationship": "SCHEDULED",
+        "vehicleLabel": "Bus 9",
+        "licensePlate": "NZ-1234",
+        "occupancyStatus": "MANY_SEATS_AVAILABLE",
+        "congestionLevel": "RUNNING_SMOOTHLY",
+    }
+    assert entry == {"busId": "bus-9", "latitude": -36.85, "longitude": 174.76, **expected}
+    assert legacy == {"latitude": -36.85, "longitude": 174.76, **expected}
+
+
+def test_a_stored_position_reads_its_trip_fields_back_and_leaves_out_those_it_lacks():
+    # Given an API answering one position with trip fields and one without
+    stored = {"latitude": 1.0, "longitude": 2.0, "timestamp": "2026-12-01T08:00:00.000Z"}
+    trip = {"tripId": "15-0-F", "routeId": "15", "directionId": 1, "startDate": "20261201"}
+    client, _ = _client(
+        (200, {"busId": "a", **stored, **trip, "startTime": "08:00:00"}), (200, {"busId": "b", **stored})
+    )
+
+    # When both are read
+    on_trip, off_trip = client.latest("a"), client.latest("b")
+
+    # Then the first has its trip, typed, and prints back as the API wrote it
+    assert on_trip is not None
+    assert (on_trip.trip_id, on_trip.route_id, on_trip.direction_id, on_trip.start_time) == (
+        "15-0-F",
+        "15",
+        1,
+        "08:00:00",
+    )
+    assert on_trip.model_dump(by_alias=True, mode="json", exclude_none=True) == {
+        "busId": "a",
+        **stored,
+        **trip,
+        "startTime": "08:00:00",
+    }
+    # And the second has none
+    assert off_trip is not None
+    assert (off_trip.trip_id, off_trip.vehicle_label, off_trip.occupancy_status) == (None, None, None)
+
+
 def test_a_naive_timestamp_is_refused():
     # Given a time without a zone, Then it cannot become a position's time
     with pytest.raises(ValueError, match="time zone"):

@@ -13,7 +13,9 @@ from busgps.client import commands
 from busgps.client.api import BusGpsClient
 from busgps.client.commands import InputError, ProgressLine, parse_time, read_positions_file
 from busgps.client.driver import Progress
+from busgps.client.gtfs import TimetableFleet
 from busgps.client.models import BatchResult, FailedEntry
+from support.gtfs_feeds import AUCKLAND
 
 
 @pytest.mark.parametrize(
@@ -173,6 +175,46 @@ def test_post_batch_numbers_failed_entries_as_in_the_file(
     assert exit_code == 1
 
 
+def test_post_batch_passes_trip_fields_on_as_the_file_holds_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    # Given a JSON lines file whose entries carry GTFS-Realtime trip fields
+    entries = [
+        {
+            "busId": "7",
+            "latitude": 38.7,
+            "longitude": -9.1,
+            "tripId": "15-0-F",
+            "routeId": "15",
+            "directionId": 0,
+        },
+        {
+            "busId": "8",
+            "latitude": -36.8,
+            "longitude": 174.7,
+            "startDate": "20261205",
+            "startTime": "25:10:00",
+        },
+    ]
+    file = tmp_path / "positions.jsonl"
+    file.write_text("\n".join(json.dumps(entry) for entry in entries))
+    sent: list[list[dict[str, object]]] = []
+
+    def post_batch(self: BusGpsClient, batch: list[dict[str, object]]) -> BatchResult:
+        sent.append(batch)
+        return BatchResult(message="Success", acceptedCount=len(batch), failedCount=0, failed=[])
+
+    monkeypatch.setattr(BusGpsClient, "post_batch", post_batch)
+
+    # When the file is posted
+    exit_code = main(["post-batch", str(file), "--api-url", "http://127.0.0.1:9", "--token", "t"])
+
+    # Then the entries went as they are, trip fields and all
+    assert exit_code == 0
+    assert sent == [entries]
+    assert json.loads(capsys.readouterr().out)["acceptedCount"] == 2
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -220,3 +262,37 @@ def test_ctrl_c_ends_a_simulation_with_what_was_sent(
     # Then it exits as interrupted, still saying what was sent
     assert exit_code == 130
     assert json.loads(capsys.readouterr().out) == {"sent": 3, "accepted": 3, "failed": 0}
+
+
+def test_simulate_with_gtfs_drives_the_feed_s_timetable_and_says_what_it_holds(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    # Given a simulation that records the fleet it is given
+    driven: list[object] = []
+
+    def recording_run(client, fleet, interval, duration, report):
+        driven.append(fleet)
+        return Progress(started_at=0.0)
+
+    monkeypatch.setattr(commands, "run_fleet", recording_run)
+
+    # When it runs on the shipped Auckland feed with 3 buses
+    stack = ["--api-url", "http://127.0.0.1:9", "--token", "t"]
+    exit_code = main(["simulate", "--gtfs", str(AUCKLAND), "--buses", "3", "--prefix", "akl-", *stack])
+
+    # Then the fleet drives that timetable with 3 buses, and stderr names the agency, its zone and its trips
+    assert exit_code == 0
+    (fleet,) = driven
+    assert isinstance(fleet, TimetableFleet)
+    assert fleet.bus_ids == ["akl-000", "akl-001", "akl-002"]
+    assert "Tāmaki Test Buses (Pacific/Auckland): 42 trips" in capsys.readouterr().err
+
+
+def test_simulate_with_a_path_that_is_no_gtfs_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    # Given a directory without agency.txt
+    (tmp_path / "stops.txt").write_text("stop_id\n")
+
+    # When it is simulated, Then the command fails with one line naming the path and what is missing
+    exit_code = main(["simulate", "--gtfs", str(tmp_path), "--api-url", "http://127.0.0.1:9", "--token", "t"])
+    assert exit_code == 2
+    assert f"cannot use {tmp_path} as static GTFS" in capsys.readouterr().err

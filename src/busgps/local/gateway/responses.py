@@ -40,6 +40,9 @@ DEFAULT_MESSAGE = {
     "UNAUTHORIZED": "Unauthorized",
     "UNSUPPORTED_MEDIA_TYPE": "Unsupported Media Type",
 }
+# Answered by API Gateway before any of the API's own settings apply: the document cannot customise
+# them, not even through DEFAULT_4XX.
+NOT_CUSTOMISABLE = frozenset({"REQUEST_TOO_LARGE"})
 _VARIABLE = re.compile(r"\$(context|stageVariables)((?:\.[A-Za-z0-9_]+)+)")
 _LITERAL = re.compile(r"^'(.*)'$", re.S)
 
@@ -122,7 +125,11 @@ def gateway_response(
     """The answer of type `response_type`, shaped by the document's gateway responses."""
     default_status = status or DEFAULT_STATUS.get(response_type, 500)
     fallback = "DEFAULT_4XX" if default_status < 500 else "DEFAULT_5XX"
-    definition = responses.get(response_type) or responses.get(fallback) or {}
+    definition = (
+        {}
+        if response_type in NOT_CUSTOMISABLE
+        else responses.get(response_type) or responses.get(fallback) or {}
+    )
     status_code = int(definition.get("statusCode", default_status) if status is None else status)
     text = message or DEFAULT_MESSAGE.get(
         response_type, "Internal server error" if status_code >= 500 else ""

@@ -1,7 +1,8 @@
 """`busgps local up`: the whole system on one machine, started and stopped as one process.
 
-Start order: lock, emulator, resources, the functions' environment, the event source mapping, then
-the gateway last, so that `GET /health` answers 200 only once everything else is ready. SIGINT and
+Start order: lock, emulator, resources, the functions' environment, the event source mapping, the
+ingest HTTP API, then the REST API gateway last, so that `GET /health` answers 200 only once everything
+else is ready. SIGINT and
 SIGTERM stop it in the reverse order within a few seconds, and remove the lock and stack file.
 """
 
@@ -70,6 +71,9 @@ class StackOptions:
     host: str
     port: int
     emulator_port: int
+    # The devices' HTTP API (api/ingest.yaml), on a port of its own: another host, as on AWS.
+    ingest_definition_path: Path = Path("api") / "ingest.yaml"
+    ingest_port: int = 0
     # Lambda's Invoke API for the consumer; 0 picks a free port.
     lambda_port: int = 0
     access_log: bool = True
@@ -88,20 +92,21 @@ class LocalArns:
     consumer_function_arn: str
     consumer_role_arn: str
     api_function_invoke_arn: str
-    api_gateway_kinesis_role_arn: str
+    ingest_function_invoke_arn: str
 
     @classmethod
     def for_settings(cls, settings: EnvironmentSettings) -> "LocalArns":
         region, prefix = settings.aws_region, f"busgps-{settings.environment}"
         lambda_arn = f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{prefix}"
-        api_function_arn = f"{lambda_arn}-api"
+
+        def invoke_arn(function_arn: str) -> str:
+            return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
         return cls(
             consumer_function_arn=f"{lambda_arn}-consumer",
             consumer_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-consumer",
-            api_function_invoke_arn=(
-                f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{api_function_arn}/invocations"
-            ),
-            api_gateway_kinesis_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-api-gateway-kinesis",
+            api_function_invoke_arn=invoke_arn(f"{lambda_arn}-api"),
+            ingest_function_invoke_arn=invoke_arn(f"{lambda_arn}-ingest"),
         )
 
     @property
@@ -172,7 +177,13 @@ def function_environment(
         "THINNING_MIN_INTERVAL_SECONDS": str(settings.thinning_min_interval_seconds),
         "FEED_MAX_AGE_SECONDS": str(settings.feed_max_age_seconds),
         "FEED_REFRESH_SECONDS": str(settings.feed_refresh_seconds),
+        "STREAM_NAME": resources.stream_name,
     }
+
+
+def user_pool_issuer(region: str, user_pool_id: str) -> str:
+    """The `iss` of the pool's tokens: what the ingest API's JWT authorizer accepts."""
+    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
 
 
 def stack_details(
@@ -180,13 +191,15 @@ def stack_details(
     settings: EnvironmentSettings,
     resources: LocalResources,
     api_url: str,
+    ingest_url: str,
     emulator_endpoint: str,
     lambda_endpoint: str,
 ) -> dict[str, Any]:
     """The content of `.local/stack.json`; README's "Local stack" section documents each key."""
     return {
         "api_url": api_url,
-        "post_url": f"{api_url}/post-gps",
+        "ingest_url": ingest_url,
+        "post_url": f"{ingest_url}/post-gps",
         "get_url": f"{api_url}/get-gps",
         "health_url": f"{api_url}/health",
         "region": settings.aws_region,
@@ -256,15 +269,19 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
             f"{options.settings_path}: api_throttling_rate_limit = 0 or api_throttling_burst_limit = 0 "
             "would refuse every request; raise them, or pass --no-throttling"
         )
-    if not options.api_definition_path.is_file():
-        raise StackError(
-            f"API definition {options.api_definition_path} does not exist (pass --api-definition)"
-        )
+    for path, option in (
+        (options.api_definition_path, "--api-definition"),
+        (options.ingest_definition_path, "--ingest-definition"),
+    ):
+        if not path.is_file():
+            raise StackError(f"API definition {path} does not exist (pass {option})")
     lock = StackLock(options.state_dir / LOCK_FILE_NAME)
     lock.acquire()
     running.callback(lock.release)
-    gateway_socket = _bind(options.host, options.port)
+    gateway_socket = _bind(options.host, options.port, "--port")
     running.callback(gateway_socket.close)
+    ingest_socket = _bind(options.host, options.ingest_port, "--ingest-port")
+    running.callback(ingest_socket.close)
 
     emulator = MotoServer(options.host, options.emulator_port)
     try:
@@ -290,7 +307,8 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     guard_default_session()
     arns = LocalArns.for_settings(settings)
 
-    from busgps.handlers import api  # after the environment is set, as Lambda imports it
+    # After the environment is set, as Lambda imports them.
+    from busgps.handlers import api, ingest
 
     try:
         mapping_config = EventSourceMappingConfig.from_settings(
@@ -330,45 +348,57 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     lambda_api.start()
     running.callback(lambda_api.stop)
 
-    from busgps.local.gateway import GatewayConfig, create_gateway_app
+    from busgps.local.gateway import GatewayConfig, HttpApiConfig, create_gateway_app, create_http_api_app
+
+    rate_limit = settings.api_throttling_rate_limit if options.throttling else None
+    burst_limit = settings.api_throttling_burst_limit if options.throttling else None
+    ingest_app = create_http_api_app(
+        HttpApiConfig(
+            openapi_path=options.ingest_definition_path,
+            template_values={
+                "stream_name": resources.stream_name,
+                "ingest_function_invoke_arn": arns.ingest_function_invoke_arn,
+                "user_pool_issuer": user_pool_issuer(settings.aws_region, resources.user_pool_id),
+                "app_client_id": resources.app_client_id,
+                "cors_allow_origin": settings.cors_allow_origin,
+            },
+            lambda_handlers={arns.ingest_function_invoke_arn: ingest.lambda_handler},
+            endpoint_url=emulator.endpoint_url,
+            function_memory_mb=settings.ingest_memory_mb,
+            function_timeout_seconds=settings.lambda_timeout_seconds,
+            account_id=LOCAL_ACCOUNT_ID,
+            throttling_rate_limit=rate_limit,
+            throttling_burst_limit=burst_limit,
+        )
+    )
+    _serve(ingest_app, ingest_socket, "ingest", options, running, stop)
 
     app = create_gateway_app(
         GatewayConfig(
             openapi_path=options.api_definition_path,
             template_values={
-                "aws_region": settings.aws_region,
                 "stream_name": resources.stream_name,
-                "api_gateway_kinesis_role_arn": arns.api_gateway_kinesis_role_arn,
                 "api_function_invoke_arn": arns.api_function_invoke_arn,
-                "user_pool_arn": resources.user_pool_arn,
                 "cors_allow_origin": settings.cors_allow_origin,
             },
             lambda_handlers={arns.api_function_invoke_arn: api.lambda_handler},
-            endpoint_url=emulator.endpoint_url,
             stage=STAGE,
             function_memory_mb=settings.lambda_memory_mb,
             function_timeout_seconds=settings.lambda_timeout_seconds,
-            throttling_rate_limit=settings.api_throttling_rate_limit if options.throttling else None,
-            throttling_burst_limit=settings.api_throttling_burst_limit if options.throttling else None,
+            throttling_rate_limit=rate_limit,
+            throttling_burst_limit=burst_limit,
         )
     )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_level="info" if options.access_log else "warning",
-            access_log=options.access_log,
-            timeout_graceful_shutdown=1,
-        )
-    )
-    # In a thread of its own, uvicorn leaves the signals to us.
-    serving = threading.Thread(target=server.run, kwargs={"sockets": [gateway_socket]}, name="gateway")
-    serving.start()
-    running.callback(_stop_server, server, serving)
-    _wait_until_serving(server, serving, stop)
+    _serve(app, gateway_socket, "gateway", options, running, stop)
 
-    host, port = gateway_socket.getsockname()[:2]
     details = stack_details(
-        options, settings, resources, f"http://{host}:{port}", emulator.endpoint_url, lambda_api.endpoint_url
+        options,
+        settings,
+        resources,
+        _url(gateway_socket),
+        _url(ingest_socket),
+        emulator.endpoint_url,
+        lambda_api.endpoint_url,
     )
     stack_file = options.state_dir / STACK_FILE_NAME
     running.callback(stack_file.unlink, missing_ok=True)
@@ -383,7 +413,36 @@ def _load_settings(path: Path) -> EnvironmentSettings:
         raise StackError(str(error)) from error
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _url(listener: socket.socket) -> str:
+    host, port = listener.getsockname()[:2]
+    return f"http://{host}:{port}"
+
+
+def _serve(
+    app: Any,
+    listener: socket.socket,
+    name: str,
+    options: StackOptions,
+    running: contextlib.ExitStack,
+    stop: threading.Event,
+) -> None:
+    """Serve `app` on `listener` with uvicorn, in a thread of its own (uvicorn then leaves the signals
+    to us), until the stack stops."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="info" if options.access_log else "warning",
+            access_log=options.access_log,
+            timeout_graceful_shutdown=1,
+        )
+    )
+    serving = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name=name)
+    serving.start()
+    running.callback(_stop_server, server, serving)
+    _wait_until_serving(server, serving, stop, name)
+
+
+def _bind(host: str, port: int, option: str) -> socket.socket:
     """The gateway's listening socket, bound before anything starts so that a busy port fails first."""
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
     # without it each keep-alive response waits ~40 ms for a delayed ACK (Nagle).
@@ -393,7 +452,9 @@ def _bind(host: str, port: int) -> socket.socket:
         listener.bind((host, port))
     except OSError as error:
         listener.close()
-        raise StackError(f"cannot listen on {host}:{port} ({error.strerror}): pass another --port") from None
+        raise StackError(
+            f"cannot listen on {host}:{port} ({error.strerror}): pass another {option}"
+        ) from None
     return listener
 
 
@@ -402,14 +463,16 @@ def _stop_requested(stop: threading.Event) -> None:
         raise StackError("stopped while starting")
 
 
-def _wait_until_serving(server: uvicorn.Server, serving: threading.Thread, stop: threading.Event) -> None:
+def _wait_until_serving(
+    server: uvicorn.Server, serving: threading.Thread, stop: threading.Event, name: str
+) -> None:
     deadline = time.monotonic() + GATEWAY_START_TIMEOUT_SECONDS
     while not server.started:
         _stop_requested(stop)
         if not serving.is_alive():
-            raise StackError("the local API gateway failed to start (its error is above)")
+            raise StackError(f"the local {name} API failed to start (its error is above)")
         if time.monotonic() > deadline:
-            raise StackError(f"the local API gateway did not start within {GATEWAY_START_TIMEOUT_SECONDS}s")
+            raise StackError(f"the local {name} API did not start within {GATEWAY_START_TIMEOUT_SECONDS}s")
         time.sleep(0.05)
 
 
@@ -441,6 +504,7 @@ def ready_message(details: Mapping[str, Any], stack_file: Path) -> str:
     body = json.dumps({"StreamName": details["stream_name"], "Data": data, "PartitionKey": "17"})
     rows = [
         ("API URL", details["api_url"]),
+        ("ingest URL", details["ingest_url"]),
         ("demo username", details["username"]),
         ("demo password", details["password"]),
         ("user pool id", details["user_pool_id"]),

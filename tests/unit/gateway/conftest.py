@@ -46,16 +46,15 @@ def operation(document: ApiDocument, method: str, resource_path: str) -> Operati
 
 
 def request_facts() -> RequestFacts:
-    """What the gateway knows of a device's POST /v1/positions, as templates and responses see it."""
+    """What the gateway knows of a rider's GET /v1/positions, as templates and responses see it."""
     return RequestFacts(
         api_id="abcdefghij",
         account_id="123456789012",
         stage="local",
-        http_method="POST",
+        http_method="GET",
         path="/v1/positions",
         source_ip="10.0.0.7",
-        user_agent="device/1.0",
+        user_agent="rider/1.0",
         domain_name="localhost",
         resource_path="/v1/positions",
-        claims={"sub": "user-1", "cognito:username": "bus-17"},
     )

@@ -32,6 +32,7 @@ class RequestFacts:
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     extended_request_id: str = field(default_factory=lambda: secrets.token_urlsafe(12)[:15] + "=")
     request_time_epoch_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    # The JWT authorizer's claims of the token, on an HTTP API route that has one.
     claims: dict[str, str] | None = None
 
     @property
@@ -79,8 +80,6 @@ class RequestFacts:
             "resourcePath": self.resource_path,
             "stage": self.stage,
         }
-        if self.claims is not None:
-            request_context["authorizer"] = {"claims": dict(self.claims)}
         return request_context
 
     def http_api_request_context(self, route_key: str) -> dict[str, Any]:
@@ -115,7 +114,6 @@ class RequestFacts:
     def template_context(self, error: dict[str, str] | None = None) -> dict[str, Any]:
         """`$context` of a mapping template; `responseOverride` is where a template may #set overrides."""
         context = self.proxy_request_context()
-        context["authorizer"] = {"claims": dict(self.claims or {})}
         context["error"] = error or {}
         context["responseOverride"] = {"header": {}}
         return context

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from infra.terraform_config import PROJECT_ROOT
+from infra.terraform_config import ENVIRONMENTS_DIR, PROJECT_ROOT, load_tfvars
 from infra.terraform_plan import Plan, PlannedResource, Statement
 
 DATA_LAYER = PROJECT_ROOT / "src" / "busgps" / "dal"
@@ -20,7 +20,7 @@ ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {"xray:PutTraceSegments", "xray:Put
 AUTHORIZED_AS = {"sqs:SendMessageBatch": "sqs:SendMessage"}
 
 # The boto3 client type names of the data layer, and the IAM service prefix of each.
-CLIENT_SERVICES = {"DynamoDBClient": "dynamodb", "SQSClient": "sqs"}
+CLIENT_SERVICES = {"DynamoDBClient": "dynamodb", "SQSClient": "sqs", "KinesisClient": "kinesis"}
 
 # What Lambda's event source mapping calls on a Kinesis stream with the function's role.
 KINESIS_EVENT_SOURCE_ACTIONS = {
@@ -62,6 +62,11 @@ def data_layer_actions(sources: list[Path]) -> set[str]:
                 action = f"{service}:{pascal_case(call)}"
                 actions.add(AUTHORIZED_AS.get(action, action))
     return actions
+
+
+def one_setting(plan: Plan, key: str) -> Any:
+    """A setting of the planned environment, from its tfvars file."""
+    return load_tfvars(ENVIRONMENTS_DIR / f"{plan.environment}.tfvars")[key]
 
 
 def role_of_function(plan: Plan, name: str) -> PlannedResource:
@@ -126,7 +131,11 @@ def test_the_functions_may_make_exactly_the_calls_the_data_layer_makes_on_the_pr
     plan: Plan,
 ) -> None:
     # Given the DynamoDB and SQS calls of the data layer, and what the two functions' roles grant
-    called = data_layer_actions(sorted(DATA_LAYER.glob("*.py")))
+    called = {
+        action
+        for action in data_layer_actions(sorted(DATA_LAYER.glob("*.py")))
+        if action.startswith(("dynamodb:", "sqs:"))
+    }
     statements = [
         statement for name in ("consumer", "api") for statement in plan.granted(role_of_function(plan, name))
     ]
@@ -173,16 +182,52 @@ def test_the_consumer_reads_the_stream_its_mapping_reads_and_no_other(plan: Plan
     }
 
 
+def test_the_ingest_function_may_only_write_the_stream_as_the_data_layer_does(plan: Plan) -> None:
+    # Given the Kinesis calls of the data layer (busgps.dal.stream) and the ingest function's role
+    called = {
+        action
+        for action in data_layer_actions(sorted(DATA_LAYER.glob("*.py")))
+        if action.startswith("kinesis:")
+    }
+    statements = plan.granted(role_of_function(plan, "ingest"))
+    stream = plan.only("aws_kinesis_stream").values["arn"]
+    key = plan.only("aws_kms_key").values["arn"]
+    traced = one_setting(plan, "trace_ingest_and_consumer")
+    # When its grants are read, service by service
+    services = {action.split(":")[0] for statement in statements for action in statement.actions}
+    # Then it may make exactly those calls, on the environment's stream only; get a data key of the
+    # stream's key and decrypt its environment with it; write its logs; and send traces only where
+    # the environment traces it. Nothing of DynamoDB or SQS.
+    assert called == {"kinesis:PutRecord", "kinesis:PutRecords"}
+    assert grants(statements, "kinesis") == {action: frozenset({stream}) for action in called}
+    assert grants(statements, "kms") == {
+        action: frozenset({key}) for action in ("kms:Decrypt", "kms:GenerateDataKey")
+    }
+    assert services == {"kinesis", "kms", "logs", *(["xray"] if traced else [])}
+
+
+def test_only_traced_functions_may_send_traces(plan: Plan) -> None:
+    traced = one_setting(plan, "trace_ingest_and_consumer")
+    for name in ("consumer", "ingest", "api"):
+        # Given a function and its tracing
+        function = plan.resources[f"module.lambda.aws_lambda_function.{name}"].values
+        active = function["tracing_config"][0]["mode"] == "Active"
+        # Then the API function is traced, the two others as the environment says, and a role may send
+        # traces exactly when its function is traced
+        assert active == (True if name == "api" else traced), name
+        assert bool(grants(plan.granted(role_of_function(plan, name)), "xray")) == active, name
+
+
 def test_each_function_uses_the_key_and_writes_its_own_log_group_only(plan: Plan) -> None:
     key = plan.only("aws_kms_key").values["arn"]
-    for name in ("consumer", "api"):
+    for name in ("consumer", "api", "ingest"):
         # Given a function's role
         statements = plan.granted(role_of_function(plan, name))
         # When its KMS and log permissions are read
         log_group = plan.resources[f"module.lambda.aws_cloudwatch_log_group.{name}"].values["arn"]
-        # Then it may decrypt with the environment's key (the consumer also encrypts, for the
-        # queues), and write log events to its own log group only
-        expected_kms = {"kms:Decrypt", "kms:GenerateDataKey"} if name == "consumer" else {"kms:Decrypt"}
+        # Then it may decrypt with the environment's key (the consumer and the ingest function also
+        # encrypt, for the queues and the stream), and write log events to its own log group only
+        expected_kms = {"kms:Decrypt", "kms:GenerateDataKey"} if name != "api" else {"kms:Decrypt"}
         assert grants(statements, "kms") == {action: frozenset({key}) for action in expected_kms}
         assert grants(statements, "logs") == {
             action: frozenset({f"{log_group}:*"}) for action in ("logs:CreateLogStream", "logs:PutLogEvents")

@@ -8,6 +8,11 @@ output "user_pool_arn" {
   value       = aws_cognito_user_pool.devices.arn
 }
 
+output "issuer" {
+  description = "Issuer (iss claim) of the pool's tokens: what a JWT authorizer accepts."
+  value       = "https://${aws_cognito_user_pool.devices.endpoint}"
+}
+
 output "app_client_id" {
   description = "Id of the app client devices sign in with."
   value       = aws_cognito_user_pool_client.devices.id

@@ -37,3 +37,18 @@ output "api_role_arn" {
   description = "ARN of the API function's execution role."
   value       = aws_iam_role.api.arn
 }
+
+output "ingest_function_name" {
+  description = "Name of the ingest function."
+  value       = aws_lambda_function.ingest.function_name
+}
+
+output "ingest_function_invoke_arn" {
+  description = "Invoke ARN of the ingest function: the uri of the HTTP API's Lambda integrations."
+  value       = aws_lambda_function.ingest.invoke_arn
+}
+
+output "ingest_role_arn" {
+  description = "ARN of the ingest function's execution role."
+  value       = aws_iam_role.ingest.arn
+}

@@ -71,7 +71,7 @@ resource "aws_cloudwatch_log_group" "execution" {
 resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV_AWS_120:Positions change every few seconds; a cache would serve stale ones and bill by the hour.
   #checkov:skip=CKV2_AWS_77:The web ACL of the waf module carries AWSManagedRulesKnownBadInputsRuleSet (Log4j); checkov cannot follow its ARN across modules, the plan tests do.
-  #checkov:skip=CKV2_AWS_51:Devices authenticate with Cognito id tokens; client certificates would need a certificate per bus.
+  #checkov:skip=CKV2_AWS_51:The reads are public, and devices post to the HTTP API with Cognito id tokens; client certificates would need a certificate per bus.
   rest_api_id          = aws_api_gateway_rest_api.this.id
   deployment_id        = aws_api_gateway_deployment.this.id
   stage_name           = var.stage_name

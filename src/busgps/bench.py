@@ -436,10 +436,6 @@ def report(
     return render_table(rows)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def feed_report(builds: Sequence[FeedBuild], not_modified: Sequence[float]) -> str:
     rows: list[tuple[str, str, str]] = []
     for build in builds:
@@ -461,3 +457,7 @@ def feed_report(builds: Sequence[FeedBuild], not_modified: Sequence[float]) -> s
         )
         rows.append(("feed 304 (If-None-Match) p99", f"{percentile(not_modified, 0.99) * 1000:.1f} ms", ""))
     return render_table(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

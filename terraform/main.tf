@@ -4,6 +4,9 @@ locals {
 
   # One zip serves every function; its architecture must match the functions'.
   lambda_package_path = "${var.lambda_package_dir}/busgps-lambda-${var.lambda_architecture}.zip"
+
+  # The WebSocket protocol's one schema: its routes, and the fields the map subscribes to.
+  websocket_schema_path = "${path.root}/../src/busgps/models/websocket.schema.json"
 }
 
 module "kms" {
@@ -128,7 +131,7 @@ module "api_gateway" {
   app_client_id                = module.cognito.app_client_id
 
   # The WebSocket API's routes come from the protocol's one schema.
-  websocket_schema_path         = "${path.root}/../src/busgps/models/websocket.schema.json"
+  websocket_schema_path         = local.websocket_schema_path
   websocket_function_invoke_arn = module.lambda.websocket_function_invoke_arn
   cors_allow_origin             = var.cors_allow_origin
 
@@ -168,6 +171,8 @@ module "s3" {
     tileAttribution   = var.map_tile_attribution
     staleAfterSeconds = var.map_stale_after_seconds
     maxAgeSeconds     = var.feed_max_age_seconds
+    # The fields the page shows, from the protocol's schema: a push carries only those.
+    subscribedFields = jsondecode(file(local.websocket_schema_path))["x-map-fields"]
   }
 }
 

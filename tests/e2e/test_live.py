@@ -163,6 +163,27 @@ def test_a_bbox_subscriber_gets_only_the_buses_inside_it(
     assert outside["busId"] not in received
 
 
+def test_a_subscriber_naming_fields_gets_only_those_and_the_position_itself(
+    client: BusGpsClient, local_stack: dict[str, Any], subscriber: Subscriber
+) -> None:
+    # Given a bus with a live position carrying trip fields
+    run = run_id()
+    bus_id, later_bus = f"fields-{run}-a", f"fields-{run}-b"
+    fix = {"busId": bus_id, "latitude": 38.7, "longitude": -9.1, "speed": 5, "bearing": 90, "tripId": "t1"}
+    client.post_batch([fix])
+    assert wait_for(lambda: latest_as_get_shows_it(local_stack, bus_id))
+    # When a client subscribes to its speed only, and a second bus then posts
+    snapshot = subscriber.subscribe(busIds=[bus_id, later_bus], fields=["speed"])
+    client.post_batch([{**fix, "busId": later_bus}])
+    pushed, _ = subscriber.wait_for_bus(later_bus)
+    # Then the snapshot and the push carry busId, latitude, longitude, timestamp and speed, with the
+    # values GET /v1/buses/{busId} shows, and nothing else
+    for bus in [*snapshot[0]["buses"], *pushed["buses"]]:
+        assert set(bus) == {"busId", "latitude", "longitude", "timestamp", "speed"}
+        shown = latest_as_get_shows_it(local_stack, bus["busId"])
+        assert bus == {name: shown[name] for name in bus}
+
+
 def test_a_second_subscribe_replaces_the_first(client: BusGpsClient, subscriber: Subscriber) -> None:
     # Given a subscriber to bus A that then subscribes to bus B
     run = run_id()

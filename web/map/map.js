@@ -268,7 +268,8 @@
     let pingTimer = null;
     socket.addEventListener("open", () => {
       backoffSeconds = 1;
-      socket.send(JSON.stringify({ action: "subscribe" }));
+      // Only the fields the page shows: every pushed byte is paid for, once per viewer.
+      socket.send(JSON.stringify({ action: "subscribe", fields: config.subscribedFields }));
       pingTimer = setInterval(() => socket.send(JSON.stringify({ action: "ping" })), PING_SECONDS * 1000);
     });
     socket.addEventListener("message", (event) => {

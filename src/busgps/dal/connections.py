@@ -35,21 +35,25 @@ class Subscriber:
 
 
 def _subscription_attributes(subscription: Subscription) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
     if subscription.bbox is not None:
-        return {"M": {"bbox": {"L": [{"N": str(value)} for value in subscription.bbox]}}}
+        attributes["bbox"] = {"L": [{"N": str(value)} for value in subscription.bbox]}
     if subscription.bus_ids is not None:
-        return {"M": {"busIds": {"SS": sorted(subscription.bus_ids)}}}
-    return {"M": {}}
+        attributes["busIds"] = {"SS": sorted(subscription.bus_ids)}
+    if subscription.fields is not None:
+        attributes["fields"] = {"SS": sorted(subscription.fields)}
+    return {"M": attributes}
 
 
 def _subscription(attribute: dict[str, Any]) -> Subscription:
-    fields = attribute["M"]
-    if "bbox" in fields:
-        west, south, east, north = (Decimal(value["N"]) for value in fields["bbox"]["L"])
-        return Subscription(bbox=(west, south, east, north))
-    if "busIds" in fields:
-        return Subscription(bus_ids=frozenset(fields["busIds"]["SS"]))
-    return Subscription()
+    attributes = attribute["M"]
+    bbox = None
+    if "bbox" in attributes:
+        west, south, east, north = (Decimal(value["N"]) for value in attributes["bbox"]["L"])
+        bbox = (west, south, east, north)
+    bus_ids = frozenset(attributes["busIds"]["SS"]) if "busIds" in attributes else None
+    fields = frozenset(attributes["fields"]["SS"]) if "fields" in attributes else None
+    return Subscription(bbox=bbox, bus_ids=bus_ids, fields=fields)
 
 
 @dataclass

@@ -33,14 +33,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
     counts = {"changedBuses": len(buses), "subscribers": 0, "sent": 0, "gone": 0, "failed": 0}
     if buses:
         connections = connection_store(settings)
-        # Subscribers who want the same buses share the same messages.
-        framed: dict[tuple[str, ...], list[str]] = {}
+        # Subscribers who want the same buses with the same fields share the same messages.
+        framed: dict[tuple[frozenset[str] | None, tuple[str, ...]], list[str]] = {}
         messages: dict[str, list[str]] = {}
         for subscriber in connections.subscribers(int(time.time())):
             counts["subscribers"] += 1
             views = buses_for(subscriber.subscription, buses)
             if views:
-                key = tuple(view["busId"] for view in views)
+                key = (subscriber.subscription.fields, tuple(view["busId"] for view in views))
                 messages[subscriber.connection_id] = framed.setdefault(
                     key, framed_messages("positions", views)
                 )

@@ -31,7 +31,7 @@ def _what_to_send() -> str:
     actions = " or ".join(f'{{"action": "{route}"}}' for route in message_routes())
     return (
         f'send {actions}; subscribe takes an optional "bbox": [minLon, minLat, maxLon, maxLat] '
-        'or "busIds": ["..."]'
+        'or "busIds": ["..."], and "fields": ["..."]'
     )
 
 

@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from busgps.local.config import EnvironmentSettings
+from busgps.models.websocket import map_fields
 
 MAP_PATH = "/map"
 # The page the map is opened at, deployed (CloudFront serves no index under a path) and locally.
@@ -27,6 +28,7 @@ def map_config(settings: EnvironmentSettings, api_url: str, websocket_url: str) 
         "tileAttribution": settings.map_tile_attribution,
         "staleAfterSeconds": settings.map_stale_after_seconds,
         "maxAgeSeconds": settings.feed_max_age_seconds,
+        "subscribedFields": map_fields(),
     }
 
 

@@ -17,17 +17,25 @@ class InvalidSubscription(ValueError):
     """A subscribe message the schema allows but that names no place or bus; the message says why."""
 
 
+# Sent whatever fields a subscription names: without them a bus is not a position.
+ALWAYS_SENT = ("busId", "latitude", "longitude", "timestamp")
+
+
 @dataclass(frozen=True)
 class Subscription:
-    """Which buses one connection follows: all of them, those inside `bbox`, or those in `bus_ids`."""
+    """Which buses one connection follows (all of them, those inside `bbox`, or those in `bus_ids`),
+    and which of their fields it is sent (`fields` and ALWAYS_SENT, or every field)."""
 
     # (minLon, minLat, maxLon, maxLat); minLon > maxLon crosses the antimeridian.
     bbox: tuple[Decimal, Decimal, Decimal, Decimal] | None = None
     bus_ids: frozenset[str] | None = None
+    fields: frozenset[str] | None = None
 
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> "Subscription":
         """The subscription of a subscribe message that the protocol's schema accepted."""
+        named = message.get("fields")
+        fields = frozenset(named).union(ALWAYS_SENT) if named is not None else None
         bbox = message.get("bbox")
         if bbox is not None:
             min_lon, min_lat, max_lon, max_lat = (Decimal(str(value)) for value in bbox)
@@ -35,9 +43,15 @@ class Subscription:
                 raise InvalidSubscription(
                     "bbox: minLat must not be greater than maxLat ([minLon, minLat, maxLon, maxLat])"
                 )
-            return cls(bbox=(min_lon, min_lat, max_lon, max_lat))
+            return cls(bbox=(min_lon, min_lat, max_lon, max_lat), fields=fields)
         bus_ids = message.get("busIds")
-        return cls(bus_ids=frozenset(bus_ids)) if bus_ids is not None else cls()
+        return cls(bus_ids=frozenset(bus_ids) if bus_ids is not None else None, fields=fields)
+
+    def shown(self, view: dict[str, Any]) -> dict[str, Any]:
+        """The fields of a bus's view this subscription is sent."""
+        if self.fields is None:
+            return view
+        return {name: value for name, value in view.items() if name in self.fields}
 
     def matches(self, position: Position) -> bool:
         if self.bus_ids is not None:
@@ -80,8 +94,8 @@ def live_buses(positions: Iterable[Position]) -> list[LiveBus]:
 
 
 def buses_for(subscription: Subscription, buses: Sequence[LiveBus]) -> list[dict[str, Any]]:
-    """The views of the buses the subscription wants."""
-    return [bus.view for bus in buses if subscription.matches(bus.position)]
+    """The views of the buses the subscription wants, with the fields it wants."""
+    return [subscription.shown(bus.view) for bus in buses if subscription.matches(bus.position)]
 
 
 # Room for the part and parts numbers: up to 6 digits each (a million frames is far beyond any batch).

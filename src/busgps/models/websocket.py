@@ -32,6 +32,11 @@ def route_keys() -> list[str]:
     return list(protocol_schema()["x-routes"])
 
 
+def map_fields() -> list[str]:
+    """The fields the operations map subscribes to: those it shows (a push is billed by its size)."""
+    return list(protocol_schema()["x-map-fields"])
+
+
 def message_routes() -> list[str]:
     """The routes a client selects with its message's `action`."""
     return list(protocol_schema()["x-client-messages"])

@@ -16,8 +16,9 @@ variable "map_config" {
     tileAttribution   = string
     staleAfterSeconds = number
     maxAgeSeconds     = number
+    subscribedFields  = list(string)
   })
-  description = "The page's map/config.json: the URLs of the API and the WebSocket API, the tiles, and the stale and maximum ages."
+  description = "The page's map/config.json: the URLs of the API and the WebSocket API, the tiles, the stale and maximum ages, and the fields of each bus the page subscribes to."
 }
 
 variable "distribution_arn" {

@@ -7,6 +7,7 @@ import pytest
 
 from busgps import aws_limits
 from busgps.logic.live import (
+    ALWAYS_SENT,
     InvalidSubscription,
     LiveBus,
     Subscription,
@@ -79,6 +80,29 @@ def test_bus_ids_keep_only_the_named_buses_and_no_filter_keeps_all() -> None:
     # Then the named ones, and all of them
     assert [view["busId"] for view in buses_for(named, buses)] == ["17", "42"]
     assert [view["busId"] for view in buses_for(everything, buses)] == ["17", "42", "99"]
+
+
+def test_named_fields_keep_those_and_the_position_itself_and_none_keeps_every_field() -> None:
+    # Given a live bus with optional fields, and subscriptions with and without fields
+    position = Position(
+        "17",
+        1_700_000_000_000,
+        Decimal("1.5"),
+        Decimal("2.5"),
+        1_700_000_000_100,
+        "1",
+        speed=Decimal("8.5"),
+        bearing=Decimal(90),
+        trip_id="t1",
+    )
+    buses = live_buses([position])
+    speed_only = Subscription.from_message({"action": "subscribe", "busIds": ["17"], "fields": ["speed"]})
+    everything = Subscription.from_message({"action": "subscribe", "busIds": ["17"]})
+    # When each one's buses are taken
+    (shown,) = buses_for(speed_only, buses)
+    # Then the first gets busId, latitude, longitude, timestamp and speed; the second the whole view
+    assert shown == {name: position_view(position)[name] for name in (*ALWAYS_SENT, "speed")}
+    assert buses_for(everything, buses) == [position_view(position)]
 
 
 def test_a_bbox_upside_down_is_refused_saying_what_to_fix() -> None:

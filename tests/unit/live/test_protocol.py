@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from busgps.handlers.websocket import MESSAGE_HANDLERS
 from busgps.local.config import load_environment_settings
@@ -13,8 +14,10 @@ from busgps.models.websocket import (
     CONNECT,
     DEFAULT,
     DISCONNECT,
+    map_fields,
     message_problem,
     message_routes,
+    protocol_schema,
     route_keys,
     selected_route,
 )
@@ -52,6 +55,8 @@ def test_the_route_is_the_action_when_a_route_has_that_key_else_default(body: st
         ({"action": "subscribe"}, None),
         ({"action": "subscribe", "bbox": [-9.2, 38.6, -9.0, 38.8]}, None),
         ({"action": "subscribe", "busIds": ["17", "bus-42"]}, None),
+        ({"action": "subscribe", "fields": ["speed", "tripId"]}, None),
+        ({"action": "subscribe", "fields": ["flagged"]}, "fields.0: 'flagged' is not one of"),
         ({"action": "subscribe", "bbox": [-9.2, 38.6, -9.0]}, "bbox: [-9.2, 38.6, -9.0] is too short"),
         (
             {"action": "subscribe", "bbox": [-9.2, 98.6, -9.0, 38.8]},
@@ -89,6 +94,19 @@ def test_the_map_settings_have_the_keys_terraform_writes_into_config_json() -> N
     deployed_keys = set(re.findall(r"^\s*(\w+)\s*=", declared["fields"], re.MULTILINE))
     # Then the page gets the same settings deployed and locally
     assert local_keys == deployed_keys
+
+
+def test_fields_a_subscription_may_name_are_those_of_get_v1_buses_and_the_map_names_some() -> None:
+    # Given the fields a subscribe message may name, and those the map subscribes to
+    subscribe = protocol_schema()["$defs"]["subscribe"]["properties"]["fields"]
+    nameable = subscribe["items"]["enum"]
+    document = yaml.safe_load((PROJECT_ROOT / "api" / "openapi.yaml").read_text(encoding="utf-8"))
+    # When they are compared with the fields of GET /v1/buses/{busId}'s body
+    view_fields = set(document["components"]["schemas"]["BusPosition"]["properties"]) - {"flagged"}
+    # Then any field of the view may be named, and the map names only such fields
+    assert set(nameable) == view_fields
+    assert map_fields()
+    assert set(map_fields()) <= view_fields
 
 
 def test_the_readme_documents_exactly_the_schema_s_routes() -> None:

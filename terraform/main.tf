@@ -29,15 +29,16 @@ module "kinesis" {
 module "dynamodb" {
   source = "./modules/dynamodb"
 
-  latest_table_name      = var.latest_table_name
-  history_table_name     = var.history_table_name
-  connections_table_name = var.connections_table_name
-  ttl_field_name         = var.ttl_field_name
-  billing_mode           = var.dynamodb_billing_mode
-  read_capacity          = var.dynamodb_read_capacity
-  write_capacity         = var.dynamodb_write_capacity
-  deletion_protection    = local.is_production
-  kms_key_arn            = module.kms.key_arn
+  latest_table_name          = var.latest_table_name
+  history_table_name         = var.history_table_name
+  connections_table_name     = var.connections_table_name
+  ttl_field_name             = var.ttl_field_name
+  billing_mode               = var.dynamodb_billing_mode
+  capacity                   = var.dynamodb_capacity
+  autoscaling_max_factor     = var.dynamodb_autoscaling_max_factor
+  autoscaling_target_percent = var.dynamodb_autoscaling_target_percent
+  deletion_protection        = local.is_production
+  kms_key_arn                = module.kms.key_arn
 }
 
 module "sqs" {

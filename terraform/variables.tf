@@ -336,6 +336,35 @@ variable "dynamodb_billing_mode" {
   }
 }
 
+variable "dynamodb_capacity" {
+  type = object({
+    latest      = object({ read = number, write = number })
+    history     = object({ read = number, write = number })
+    connections = object({ read = number, write = number })
+  })
+  description = "Read and write capacity units of each table (latest, history, connections) when dynamodb_billing_mode is PROVISIONED; ignored on demand. `busgps cost` says what a fleet needs."
+}
+
+variable "dynamodb_autoscaling_max_factor" {
+  type        = number
+  description = "When dynamodb_billing_mode is PROVISIONED, how many times its dynamodb_capacity a table's units may grow to under load."
+
+  validation {
+    condition     = var.dynamodb_autoscaling_max_factor >= 1
+    error_message = "dynamodb_autoscaling_max_factor must be at least 1."
+  }
+}
+
+variable "dynamodb_autoscaling_target_percent" {
+  type        = number
+  description = "When dynamodb_billing_mode is PROVISIONED, the use of its units autoscaling keeps each table near, in percent (20 to 90)."
+
+  validation {
+    condition     = var.dynamodb_autoscaling_target_percent >= 20 && var.dynamodb_autoscaling_target_percent <= 90
+    error_message = "dynamodb_autoscaling_target_percent must be between 20 and 90."
+  }
+}
+
 variable "domain_name" {
   type        = string
   description = "Custom domain of the API, e.g. api.busgps.example.com, in a Route 53 zone of the account; empty for none."
@@ -372,18 +401,6 @@ variable "lambda_package_dir" {
   type        = string
   description = "Directory of `make package`'s outputs: the zips (busgps-lambda-<architecture>.zip) and map/, the operations map; relative to the working directory."
   default     = "../dist"
-}
-
-variable "dynamodb_read_capacity" {
-  type        = number
-  description = "Read capacity units of each table when dynamodb_billing_mode is PROVISIONED."
-  default     = 5
-}
-
-variable "dynamodb_write_capacity" {
-  type        = number
-  description = "Write capacity units of each table when dynamodb_billing_mode is PROVISIONED."
-  default     = 5
 }
 
 variable "route53_zone_name" {

@@ -128,8 +128,8 @@ resource "aws_iam_role" "deploy" {
 }
 
 data "aws_iam_policy_document" "deploy" {
-  #checkov:skip=CKV_AWS_356:Only creation calls, listings and the log delivery of the HTTP API's and WAF's logs, which AWS authorizes on no narrower resource, are on "*"; creations are conditioned on the environment's tag.
-  #checkov:skip=CKV_AWS_111:Writes on "*" are creations conditioned on the environment's tag, and the log delivery of the HTTP API's and WAF's logs, which AWS authorizes on no narrower resource.
+  #checkov:skip=CKV_AWS_356:Only creation calls, listings, the log delivery of the HTTP API's and WAF's logs and Application Auto Scaling's targets, which AWS authorizes on no narrower resource, are on "*"; creations are conditioned on the environment's tag.
+  #checkov:skip=CKV_AWS_111:Writes on "*" are creations conditioned on the environment's tag, the log delivery of the HTTP API's and WAF's logs, and Application Auto Scaling's targets (registering one also takes dynamodb:UpdateTable on the environment's own table), which AWS authorizes on no narrower resource.
   #checkov:skip=CKV_AWS_109:The log resource policy that log delivery (HTTP API access logs, WAF logs) needs is account-wide by AWS's design; role rights are scoped to the environment's names.
 
   statement {
@@ -142,6 +142,34 @@ data "aws_iam_policy_document" "deploy" {
     sid       = "Tables"
     actions   = ["dynamodb:*"]
     resources = ["arn:aws:dynamodb:${local.region}:${local.account}:table/${local.prefix}-*"]
+  }
+
+  # Provisioned tables' autoscaling. Application Auto Scaling names a scalable target by an id it
+  # assigns; registering one also takes dynamodb:DescribeTable and UpdateTable on its table, which
+  # "Tables" grants for this environment's tables only.
+  statement {
+    sid = "TablesCapacityScaling"
+    actions = [
+      "application-autoscaling:DeleteScalingPolicy",
+      "application-autoscaling:DeregisterScalableTarget",
+      "application-autoscaling:DescribeScalableTargets",
+      "application-autoscaling:DescribeScalingPolicies",
+      "application-autoscaling:ListTagsForResource",
+      "application-autoscaling:PutScalingPolicy",
+      "application-autoscaling:RegisterScalableTarget",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "TablesScalingServiceRole"
+    actions   = ["iam:CreateServiceLinkedRole"]
+    resources = ["arn:aws:iam::${local.account}:role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:AWSServiceName"
+      values   = ["dynamodb.application-autoscaling.amazonaws.com"]
+    }
   }
 
   statement {

@@ -72,9 +72,20 @@ api_throttling_rate_limit  = 50
 api_throttling_burst_limit = 100
 
 dynamodb_billing_mode = "PAY_PER_REQUEST"
-domain_name           = ""
-alarm_email           = ""
-cors_allow_origin     = "*"
+# Capacity units of each table when dynamodb_billing_mode is PROVISIONED (ignored on demand).
+dynamodb_capacity = {
+  latest      = { read = 5, write = 5 }
+  history     = { read = 5, write = 5 }
+  connections = { read = 5, write = 5 }
+}
+# Provisioned tables scale between their dynamodb_capacity and this many times it, keeping use near
+# the target percent (autoscaling's target tracking).
+dynamodb_autoscaling_max_factor     = 4
+dynamodb_autoscaling_target_percent = 70
+
+domain_name       = ""
+alarm_email       = ""
+cors_allow_origin = "*"
 
 # The local stack deploys nothing: no account setting to own.
 manage_api_gateway_account = false

@@ -86,6 +86,17 @@ class Requests:
             "aws_dynamodb_table": lambda: [
                 ("dynamodb:CreateTable", self.arn("dynamodb", f"table/{values['name']}"), tags)
             ],
+            "aws_appautoscaling_target": lambda: [
+                ("application-autoscaling:RegisterScalableTarget", "*", {}),
+                (
+                    "iam:CreateServiceLinkedRole",
+                    f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/"
+                    "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
+                    {"iam:AWSServiceName": ["dynamodb.application-autoscaling.amazonaws.com"]},
+                ),
+                ("dynamodb:UpdateTable", self.arn("dynamodb", values["resource_id"]), tags),
+            ],
+            "aws_appautoscaling_policy": lambda: [("application-autoscaling:PutScalingPolicy", "*", {})],
             "aws_sqs_queue": lambda: [("sqs:CreateQueue", self.arn("sqs", values["name"]), tags)],
             "aws_cognito_user_pool": lambda: [("cognito-idp:CreateUserPool", "*", tags)],
             "aws_cognito_user_pool_client": lambda: [

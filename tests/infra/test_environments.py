@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from busgps.cost.commands import REFERENCE_FLEET
 from busgps.local.config import EnvironmentSettings
 from infra.terraform_config import ENVIRONMENTS_DIR, load_tfvars, root_module, tfvars_files
 
@@ -108,8 +109,11 @@ def test_production_scales_further_than_staging_and_sandbox() -> None:
     # Given the deployed environments' settings
     production, staging, sandbox = (SETTINGS[name] for name in ("production", "staging", "sandbox"))
     # When their capacity settings are compared
-    # Then production's stream scales itself and its throttling is the highest
-    assert production["kinesis_stream_mode"] == "ON_DEMAND"
+    # Then production's stream takes at least twice the reference fleet's records (so a backlog
+    # drains; a shard takes 1,000 a second), and its throttling is the highest
+    reference_records_per_second = REFERENCE_FLEET.fixes_per_second
+    if production["kinesis_stream_mode"] == "PROVISIONED":
+        assert production["kinesis_shard_count"] * 1000 >= 2 * reference_records_per_second
     assert (
         production["api_throttling_rate_limit"]
         > staging["api_throttling_rate_limit"]

@@ -152,6 +152,58 @@ def test_tables_expire_on_the_settings_field_recover_and_are_protected_in_produc
         assert values["deletion_protection_enabled"] is (plan.environment == "production")
 
 
+def test_provisioned_tables_have_the_capacity_the_settings_give_each(
+    plan: Plan, settings: dict[str, Any]
+) -> None:
+    # Given the planned tables, by the settings key of their name
+    tables = {table.values["name"]: table.values for table in plan.of_type("aws_dynamodb_table")}
+    # When their capacity is read
+    for kind in ("latest", "history", "connections"):
+        values = tables[settings[f"{kind}_table_name"]]
+        capacity = (values.get("read_capacity"), values.get("write_capacity"))
+        # Then a provisioned table has its own read and write units from dynamodb_capacity, and an
+        # on-demand one none
+        if settings["dynamodb_billing_mode"] == "PROVISIONED":
+            wanted = settings["dynamodb_capacity"][kind]
+            assert capacity == (wanted["read"], wanted["write"])
+        else:
+            assert capacity in ((None, None), (0, 0))
+
+
+def test_provisioned_capacity_scales_from_each_tables_units_keeping_use_near_70_percent(
+    plan: Plan, settings: dict[str, Any]
+) -> None:
+    # Given the planned scalable targets and their policies
+    targets = {
+        (target.values["resource_id"], target.values["scalable_dimension"]): target.values
+        for target in plan.of_type("aws_appautoscaling_target")
+    }
+    policies = [policy.values for policy in plan.of_type("aws_appautoscaling_policy")]
+    # When the environment's tables are provisioned
+    if settings["dynamodb_billing_mode"] != "PROVISIONED":
+        # Then (on demand) nothing scales
+        assert (targets, policies) == ({}, [])
+        return
+    # Then each table's reads and writes scale from its own units up to four times them
+    for kind in ("latest", "history", "connections"):
+        table = f"table/{settings[f'{kind}_table_name']}"
+        for unit, dimension in (("read", "ReadCapacityUnits"), ("write", "WriteCapacityUnits")):
+            target = targets[(table, f"dynamodb:table:{dimension}")]
+            floor = settings["dynamodb_capacity"][kind][unit]
+            assert (target["min_capacity"], target["max_capacity"]) == (floor, 4 * floor)
+    # And each is tracked at 70 % use of its units
+    assert len(policies) == len(targets) == 6
+    for policy in policies:
+        assert (policy["resource_id"], policy["scalable_dimension"]) in targets
+        tracking = one(policy, "target_tracking_scaling_policy_configuration")
+        assert tracking["target_value"] == 70
+        metric = one(tracking, "predefined_metric_specification")["predefined_metric_type"]
+        assert (
+            metric
+            == f"DynamoDB{'Read' if 'Read' in policy['scalable_dimension'] else 'Write'}CapacityUtilization"
+        )
+
+
 # ---- SQS -------------------------------------------------------------------------------------
 
 

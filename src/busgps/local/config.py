@@ -21,6 +21,28 @@ class SettingsFileError(RuntimeError):
     """The settings file is missing, unreadable or has an invalid value."""
 
 
+class TableCapacity(BaseModel):
+    """A table's provisioned read and write capacity units."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    read: int = Field(ge=1)
+    write: int = Field(ge=1)
+
+
+class TableCapacities(BaseModel):
+    """The capacity of each table, used when dynamodb_billing_mode is PROVISIONED."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    latest: TableCapacity
+    history: TableCapacity
+    connections: TableCapacity
+
+    def by_table(self) -> dict[str, TableCapacity]:
+        return {"latest": self.latest, "history": self.history, "connections": self.connections}
+
+
 class EnvironmentSettings(BaseModel):
     """Every key of an environment's tfvars file (the same keys in every environment)."""
 
@@ -87,6 +109,9 @@ class EnvironmentSettings(BaseModel):
     api_throttling_burst_limit: int = Field(ge=0)
 
     dynamodb_billing_mode: Literal["PAY_PER_REQUEST", "PROVISIONED"]
+    dynamodb_capacity: TableCapacities
+    dynamodb_autoscaling_max_factor: float = Field(ge=1)
+    dynamodb_autoscaling_target_percent: float = Field(ge=20, le=90)
     domain_name: str
     alarm_email: str
     cors_allow_origin: str = Field(min_length=1)

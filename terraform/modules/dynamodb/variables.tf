@@ -28,16 +28,40 @@ variable "billing_mode" {
   }
 }
 
-variable "read_capacity" {
-  type        = number
-  description = "Read capacity units of each table when billing_mode is PROVISIONED."
-  default     = 5
+variable "capacity" {
+  type = object({
+    latest      = object({ read = number, write = number })
+    history     = object({ read = number, write = number })
+    connections = object({ read = number, write = number })
+  })
+  description = "Read and write capacity units of each table when billing_mode is PROVISIONED (ignored on demand), the floor autoscaling keeps; `busgps cost` says what a fleet needs."
+
+  validation {
+    condition = alltrue([
+      for table in values(var.capacity) : table.read >= 1 && table.write >= 1 && floor(table.read) == table.read && floor(table.write) == table.write
+    ])
+    error_message = "Each table's read and write capacity must be a whole number of at least 1."
+  }
 }
 
-variable "write_capacity" {
+variable "autoscaling_max_factor" {
   type        = number
-  description = "Write capacity units of each table when billing_mode is PROVISIONED."
-  default     = 5
+  description = "When PROVISIONED, how many times its `capacity` a table's units may grow to under load."
+
+  validation {
+    condition     = var.autoscaling_max_factor >= 1
+    error_message = "autoscaling_max_factor must be at least 1."
+  }
+}
+
+variable "autoscaling_target_percent" {
+  type        = number
+  description = "When PROVISIONED, the use of its units autoscaling keeps each table near, in percent (20 to 90)."
+
+  validation {
+    condition     = var.autoscaling_target_percent >= 20 && var.autoscaling_target_percent <= 90
+    error_message = "autoscaling_target_percent must be between 20 and 90, as Application Auto Scaling requires for DynamoDB."
+  }
 }
 
 variable "deletion_protection" {

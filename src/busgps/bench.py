@@ -12,7 +12,8 @@ without the stage's throttling), then measures:
   process, without the stack) and its size, and the latency of a conditional GET answered 304;
 - live push: from an accepted POST until a WebSocket subscriber gets the positions message naming
   that bus, with 100 subscribers connected, each following the sampled buses, so that every
-  sample's batch is sent to all 100 (p50, p95; goal p95 <= 2 s).
+  sample's batch is sent to all 100 (p50, p95; goal p95 <= 2 s);
+- history's write units a fix for the reference fleet, written by its own code (in this process).
 Rounds alternate between the gateway and direct calls, so the consumer's background work weighs
 on both alike. Everything is bounded in count and in time.
 """
@@ -41,10 +42,12 @@ import boto3
 import requests
 from websockets.sync.client import ClientConnection, connect
 
+from busgps.bench_history import HistoryWrites, history_writes
 from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
 from busgps.client.auth import CognitoTokenSource, cognito_client
 from busgps.client.models import Position
 from busgps.client.target import StackTarget
+from busgps.cost.commands import REFERENCE_FLEET
 from busgps.dal.items import ItemLayout
 from busgps.local.launcher import StackNotReady, start_stack, wait_until_healthy
 from busgps.logic.feed import FeedSnapshot, vehicle_positions
@@ -424,6 +427,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     print("busgps bench: building the GTFS-Realtime feed...", file=sys.stderr, flush=True)
     feed_builds = [feed_build(buses) for buses in FEED_FLEETS]
+    print("busgps bench: writing the reference fleet's history...", file=sys.stderr, flush=True)
+    history = history_writes(REFERENCE_FLEET, batch_seconds=1, minutes=3)
     print("busgps bench: starting a local stack...", file=sys.stderr, flush=True)
     try:
         with local_stack(Path.cwd()) as stack:
@@ -467,6 +472,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(feed_report(feed_builds, not_modified))
     print()
     print(push_report(pushed, unpushed, PUSH_SUBSCRIBERS))
+    print()
+    print(history_report(history))
     print(f"\n(the run took {time.monotonic() - started:.0f}s on {os.cpu_count()} CPUs)")
     return 0 if delays else 1
 
@@ -540,6 +547,25 @@ def push_report(delays: Sequence[float], unseen: int, subscribers: int) -> str:
         [
             ("POST->WebSocket message p50", f"{percentile(delays, 0.50):.3f} s", note),
             ("POST->WebSocket message p95", f"{percentile(delays, 0.95):.3f} s", "goal <= 2 s"),
+        ]
+    )
+
+
+def history_report(history: HistoryWrites) -> str:
+    fleet = REFERENCE_FLEET
+    return render_table(
+        [
+            (
+                "history write units a fix",
+                f"{history.history_units_per_fix:.3f}",
+                f"{fleet.buses:,} buses, {fleet.fixes_per_request} fixes a request, a consumer batch "
+                "a second; goal < 1 (an item a fix)",
+            ),
+            (
+                "latest-position write units a fix",
+                f"{history.latest_units_per_fix:.3f}",
+                "one conditional write a bus a batch, not one a fix",
+            ),
         ]
     )
 

@@ -5,6 +5,7 @@ from collections.abc import Iterator, Sequence
 
 from busgps.client import commands as client_commands
 from busgps.client.operator import commands as operator_commands
+from busgps.cost import commands as cost_commands
 from busgps.local import commands as local_commands
 
 # The title of the option group that several commands share (the stack they talk to).
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     client_commands.register(subcommands)
     operator_commands.register(subcommands)
     local_commands.register(subcommands)
+    cost_commands.register(subcommands)
     _tidy_help(parser)
     return parser
 

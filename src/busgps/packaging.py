@@ -33,7 +33,9 @@ PLATFORM_OF_ARCHITECTURE = {"arm64": "manylinux2014_aarch64", "x86_64": "manylin
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
 
 # Parts of the package that only the local stack, the client and development use.
-DEVELOPMENT_ONLY = frozenset({"local", "client", "cli.py", "bench.py", "packaging.py"})
+DEVELOPMENT_ONLY = frozenset(
+    {"local", "client", "cost", "cli.py", "bench.py", "bench_history.py", "packaging.py"}
+)
 
 # Lambda's limits for a zip uploaded directly, and for its unzipped content.
 MAX_ZIP_BYTES = 50 * 1024 * 1024

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from busgps.cost.model import ALARMS
 from busgps.dal.connections import DynamoConnectionStore, connections_key_schema
 from busgps.dal.history import DynamoHistoryStore
 from busgps.dal.history import key_schema as history_key_schema
@@ -589,6 +590,8 @@ def test_every_failure_has_an_alarm_that_notifies_the_topic(plan: Plan, settings
         ("AWS/ApiGateway", "5xx", (ingest_api,)),
     }
     assert {alarm["threshold"] for alarm in alarms if alarm["namespace"] == "AWS/SQS"} == {0}
+    # (and `busgps cost` prices as many)
+    assert len(alarms) == ALARMS
     assert all(alarm["alarm_actions"] == alarm["ok_actions"] == [topic["arn"]] for alarm in alarms)
     assert topic["kms_master_key_id"] == key_arn(plan)
     subscriptions = [subscription.values for subscription in plan.of_type("aws_sns_topic_subscription")]

@@ -5,6 +5,8 @@ import threading
 import pytest
 
 from busgps.bench import Rate, combine, feed_build, percentile, render_table, report, run_for, synthetic_fleet
+from busgps.bench_history import history_writes
+from busgps.cost.traffic import Fleet
 from busgps.logic.feed import vehicle_positions
 
 
@@ -95,3 +97,23 @@ def test_the_feed_build_of_a_synthetic_fleet_has_one_entity_per_bus_on_a_trip():
     assert build.buses == 50
     assert 0 < build.gzip_bytes < build.protobuf_bytes
     assert build.cpu_seconds > 0
+
+
+def test_history_of_a_fleet_sending_six_fixes_a_request_costs_far_less_than_a_unit_a_fix():
+    # Given 100 buses sending their last 6 fixes every 30 s, stored a consumer batch a second
+    fleet = Fleet(
+        buses=100,
+        interval_seconds=5,
+        fixes_per_request=6,
+        history_days=30,
+        feed_consumers=0,
+        feed_poll_seconds=10,
+        map_viewers=0,
+    )
+    # When a minute of it is written by the history store
+    writes = history_writes(fleet, batch_seconds=1, minutes=1)
+    # Then every fix was written, each request's fixes in one chunk of one unit plus a share of a
+    # window, and the latest position once a bus a batch: a sixth of a unit a fix
+    assert writes.fixes == 100 * 2 * 6
+    assert 1 / 6 < writes.history_units_per_fix < 0.5
+    assert writes.latest_units_per_fix == pytest.approx(1 / 6)

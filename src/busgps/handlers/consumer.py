@@ -9,23 +9,11 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from busgps.dal.factory import dead_letter_sink, position_store
-from busgps.logic.ingest import IngestPolicy, ingest_batch
+from busgps.logic.ingest import ALWAYS_COUNTED, IngestPolicy, ingest_batch
 from busgps.logic.noise import NoisePolicy
 from busgps.models.position import KinesisRecord
 from busgps.observability import logger, metrics
 from busgps.settings import ConsumerSettings, consumer_settings
-
-# The counts of every batch; the noise filters' counts are added by reason when there are any.
-ALWAYS_COUNTED = (
-    "received",
-    "valid",
-    "invalid",
-    "stale",
-    "written",
-    "retried",
-    "failed",
-    "history_write_units",
-)
 
 
 def ingest_policy(settings: ConsumerSettings) -> IngestPolicy:

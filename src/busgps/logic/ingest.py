@@ -29,6 +29,20 @@ class IngestPolicy:
         return self.history_retention_days * DAY_SECONDS
 
 
+# The counts of every batch; the noise filters' counts are added by reason when there are any
+# (flagged_<reason>, thinned_<reason>).
+ALWAYS_COUNTED = (
+    "received",
+    "valid",
+    "invalid",
+    "stale",
+    "written",
+    "retried",
+    "failed",
+    "history_write_units",
+)
+
+
 @dataclass
 class BatchOutcome:
     """Which records must be retried, and what happened to the rest."""

@@ -157,7 +157,7 @@ class CostModel:
         return Item(
             "API Gateway WebSocket API (map)",
             cost,
-            f"{viewers} viewers all month: {_millions(minutes)} connection minutes, {_millions(units)} "
+            f"{viewers:,} viewers all month: {_millions(minutes)} connection minutes, {_millions(units)} "
             f"32 KB message units (a push every {1 / self.pushes_per_second:g} s)",
         )
 

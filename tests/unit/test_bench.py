@@ -1,12 +1,13 @@
 """The benchmark's arithmetic and its bounds, without a stack."""
 
 import threading
+from dataclasses import replace
 
 import pytest
 
 from busgps.bench import Rate, combine, feed_build, percentile, render_table, report, run_for, synthetic_fleet
 from busgps.bench_history import history_writes
-from busgps.cost.traffic import Fleet
+from busgps.cost.commands import REFERENCE_FLEET
 from busgps.logic.feed import vehicle_positions
 
 
@@ -101,15 +102,7 @@ def test_the_feed_build_of_a_synthetic_fleet_has_one_entity_per_bus_on_a_trip():
 
 def test_history_of_a_fleet_sending_six_fixes_a_request_costs_far_less_than_a_unit_a_fix():
     # Given 100 buses sending their last 6 fixes every 30 s, stored a consumer batch a second
-    fleet = Fleet(
-        buses=100,
-        interval_seconds=5,
-        fixes_per_request=6,
-        history_days=30,
-        feed_consumers=0,
-        feed_poll_seconds=10,
-        map_viewers=0,
-    )
+    fleet = replace(REFERENCE_FLEET, buses=100)
     # When a minute of it is written by the history store
     writes = history_writes(fleet, batch_seconds=1, minutes=1)
     # Then every fix was written, each request's fixes in one chunk of one unit plus a share of a

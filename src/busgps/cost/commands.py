@@ -21,6 +21,16 @@ REFERENCE_FLEET = Fleet(
     feed_poll_seconds=10,
     map_viewers=50,
 )
+# `busgps cost`'s options that describe the fleet: option, Fleet field, least value, type, help.
+FLEET_OPTIONS: tuple[tuple[str, str, float, type[int] | type[float], str], ...] = (
+    ("--buses", "buses", 1, int, "buses sending fixes"),
+    ("--interval", "interval_seconds", 0.1, float, "seconds between a bus's fixes"),
+    ("--fixes-per-request", "fixes_per_request", 1, int, "fixes a device sends in one POST"),
+    ("--history-days", "history_days", 0, int, "days of history stored"),
+    ("--feed-consumers", "feed_consumers", 0, int, "trip planners and apps polling the GTFS-Realtime feed"),
+    ("--feed-poll-seconds", "feed_poll_seconds", 1, float, "seconds between a consumer's polls"),
+    ("--map-viewers", "map_viewers", 0, int, "operations maps open all month"),
+)
 
 
 def _at_least(minimum: float, kind: type[int] | type[float]) -> Any:
@@ -46,44 +56,12 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     )
     cost.add_argument("--environment", default="production", help="the tfvars of terraform/environments/")
     cost.add_argument("--settings", type=Path, help="a tfvars file instead of --environment's")
-    reference = REFERENCE_FLEET
-    cost.add_argument("--buses", type=_at_least(1, int), default=reference.buses, help="buses sending fixes")
-    cost.add_argument(
-        "--interval",
-        type=_at_least(0.1, float),
-        default=reference.interval_seconds,
-        help="seconds between a bus's fixes",
-    )
-    cost.add_argument(
-        "--fixes-per-request",
-        type=_at_least(1, int),
-        default=reference.fixes_per_request,
-        help="fixes a device sends in one POST",
-    )
-    cost.add_argument(
-        "--history-days",
-        type=_at_least(0, int),
-        default=reference.history_days,
-        help="days of history stored",
-    )
-    cost.add_argument(
-        "--feed-consumers",
-        type=_at_least(0, int),
-        default=reference.feed_consumers,
-        help="trip planners and apps polling the GTFS-Realtime feed",
-    )
-    cost.add_argument(
-        "--feed-poll-seconds",
-        type=_at_least(1, float),
-        default=reference.feed_poll_seconds,
-        help="seconds between a consumer's polls",
-    )
-    cost.add_argument(
-        "--map-viewers",
-        type=_at_least(0, int),
-        default=reference.map_viewers,
-        help="operations maps open all month",
-    )
+    for option, field, minimum, kind, text in FLEET_OPTIONS:
+        default = getattr(REFERENCE_FLEET, field)
+        metavar = option.removeprefix("--").upper().replace("-", "_")
+        cost.add_argument(
+            option, dest=field, metavar=metavar, type=_at_least(minimum, kind), default=default, help=text
+        )
     cost.add_argument("--json", action="store_true", help="as JSON")
     cost.set_defaults(run=_run_cost)
 
@@ -95,15 +73,7 @@ def _run_cost(arguments: argparse.Namespace) -> int:
     except SettingsFileError as error:
         print(f"busgps: {error}", file=sys.stderr)
         return 2
-    fleet = Fleet(
-        buses=arguments.buses,
-        interval_seconds=arguments.interval,
-        fixes_per_request=arguments.fixes_per_request,
-        history_days=arguments.history_days,
-        feed_consumers=arguments.feed_consumers,
-        feed_poll_seconds=arguments.feed_poll_seconds,
-        map_viewers=arguments.map_viewers,
-    )
+    fleet = Fleet(**{field: getattr(arguments, field) for _, field, _, _, _ in FLEET_OPTIONS})
     items = CostModel(settings, fleet).items()
     if arguments.json:
         print(json.dumps(as_json(items), indent=2))

@@ -15,6 +15,9 @@ It does what Lambda documents for a Kinesis source with `ReportBatchItemFailures
   uses a retry; after `maximum_retry_attempts` retries, or once records are older than
   `maximum_record_age_seconds`, the records are discarded and Lambda's on-failure record describing
   them is sent to the failure queue.
+
+Given a fault spec (`busgps.local.faults`), it also does what Lambda does on a bad day: an execution
+environment killed or hung in the middle of an invocation, a batch delivered again.
 """
 
 import base64
@@ -31,7 +34,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from busgps.local.config import EnvironmentSettings
-from busgps.local.execution_environment import ExecutionEnvironment, OutputSink, write_to_stdout
+from busgps.local.execution_environment import (
+    ExecutionEnvironment,
+    FunctionError,
+    OutputSink,
+    write_to_stdout,
+)
+from busgps.local.faults import MAPPING_KINDS, FaultCounts, FaultSpec, InvocationFaults
 from busgps.local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
@@ -204,6 +213,7 @@ class ShardProcessor:
         stop_event: threading.Event,
         invocation_lock: threading.Lock,
         clock: Clock = time.time,
+        faults: InvocationFaults | None = None,
     ) -> None:
         self._config = config
         self._handler = handler
@@ -211,6 +221,7 @@ class ShardProcessor:
         self._stop = stop_event
         self._invocation_lock = invocation_lock
         self._clock = clock
+        self._faults = faults
 
     def process(self, records: list[StreamRecord]) -> None:
         """Return once every record succeeded or was discarded (or the mapping is stopping)."""
@@ -223,6 +234,8 @@ class ShardProcessor:
             outcome = self._invoke(batch.records)
             batch.invoke_count += 1
             if outcome.succeeded:
+                if self._faults is not None and self._faults.redeliver():
+                    work.insert(0, _PendingBatch(batch.records, batch.invoke_count, batch.retries))
                 continue
             failed = batch.records[outcome.retry_from :]
             if outcome.function_error and self._config.bisect_batch_on_function_error and len(failed) > 1:
@@ -264,12 +277,29 @@ class ShardProcessor:
         event = kinesis_event(records, self._config.stream_arn, self._config.invoke_identity_arn)
         with self._invocation_lock:
             started = time.monotonic()
+            handler, faults = self._handler, self._faults
+            # Kills and hangs need a process of the function's own to land on.
+            injected = None
+            if isinstance(handler, ExecutionEnvironment) and faults is not None:
+                injected = faults.interruption()
             try:
-                response = self._handler(event, context)
+                if isinstance(handler, ExecutionEnvironment) and injected is not None:
+                    response = handler(event, context, injected[1])
+                else:
+                    response = handler(event, context)
+            except FunctionError as error:
+                if faults is not None and injected is not None and error.interrupted:
+                    faults.landed(injected[0])
+                logger.error(
+                    "consumer failed on %d records of %s: %s", len(records), records[0].shard_id, error
+                )
+                return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
             except Exception:
                 logger.exception("consumer failed on %d records of %s", len(records), records[0].shard_id)
                 return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
             duration = time.monotonic() - started
+        if self._faults is not None:
+            self._faults.timed(duration)
         if duration > self._config.function_timeout_seconds:
             logger.error("consumer timed out after %ss", self._config.function_timeout_seconds)
             return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
@@ -457,14 +487,19 @@ class KinesisEventSourceMapping:
         sqs: "SQSClient",
         clock: Clock = time.time,
         function_output: OutputSink = write_to_stdout,
+        faults: FaultSpec | None = None,
     ) -> None:
         """`handler`: a dotted path (an execution environment per shard) or a callable (this process).
 
         `function_output` gets what the function writes in its execution environments (its log).
+        `faults`: Lambda's faults to inject (kills and timeouts need execution environments); how many
+        were injected is in `fault_counts`.
         """
         self._config = config
         self._handler = handler
         self._function_output = function_output
+        self._faults = faults if faults is not None and faults.injects_any(MAPPING_KINDS) else None
+        self.fault_counts = FaultCounts()
         self._kinesis = kinesis
         self._sqs = sqs
         self._clock = clock
@@ -486,8 +521,11 @@ class KinesisEventSourceMapping:
         shard_ids = [shard["ShardId"] for shard in self._list_shards()]
         for shard_id in shard_ids:
             handler, invocation_lock = self._handler_for_shard()
+            faults = None
+            if self._faults is not None:
+                faults = InvocationFaults(self._faults, f"mapping:{shard_id}", self.fault_counts)
             processor = ShardProcessor(
-                self._config, handler, self._sqs, self._stop, invocation_lock, self._clock
+                self._config, handler, self._sqs, self._stop, invocation_lock, self._clock, faults
             )
             poller = ShardPoller(self._config, shard_id, self._kinesis, processor, self._stop)
             poller.start()

@@ -1,12 +1,19 @@
 """Times as devices and API users write them, turned into epoch milliseconds."""
 
 import math
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 # Epoch values at or above this are milliseconds: as seconds they would lie after the year 5000.
 _MILLISECONDS_FROM = 100_000_000_000
+# A bound of a window in a query, exactly as the API document writes it: epoch digits, or an RFC 3339
+# date-time (ISO-8601's internet profile: a full date, a full time, and a zone).
+_EPOCH = re.compile("[0-9]{1,13}")
+_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 class InvalidTime(ValueError):
@@ -46,6 +53,23 @@ def parse_time_ms(value: Any) -> int:
             moment = moment.replace(tzinfo=UTC)
         return _from_number(Decimal(int(moment.timestamp() * 1000)))
     raise InvalidTime("must be epoch seconds, epoch milliseconds or an ISO-8601 time")
+
+
+def parse_query_time_ms(value: str) -> int:
+    """A window's bound as a query gives it: epoch seconds or milliseconds (1 to 13 digits), or an RFC
+    3339 date-time such as 2026-12-01T08:30:00Z. Any such time is a bound, even before 1970."""
+    if _EPOCH.fullmatch(value):
+        return _from_number(Decimal(value))
+    if _DATE_TIME.fullmatch(value):
+        try:
+            moment = datetime.fromisoformat(value.upper())
+        except ValueError:
+            raise InvalidTime(f"{value!r} is not a date and time of the calendar") from None
+        return math.floor(moment.timestamp() * 1000)
+    raise InvalidTime(
+        f"{value!r} is neither epoch milliseconds or seconds (digits) nor an RFC 3339 date-time such "
+        "as 2026-12-01T08:30:00Z"
+    )
 
 
 def iso_utc(time_ms: int) -> str:

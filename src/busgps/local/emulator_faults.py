@@ -71,7 +71,7 @@ class FaultInjection:
         self._app = app
         self.counts = FaultCounts()
         self._dice = {kind: FaultDice(spec, f"emulator:{kind}") for kind in spec.rates}
-        self._operations: dict[str, Callable[[dict[str, Any], dict[str, Any]], _Answer]] = {
+        self._operations: dict[str, Callable[[dict[str, Any]], _Answer]] = {
             "DynamoDB_20120810.PutItem": self._put_item,
             "DynamoDB_20120810.BatchWriteItem": self._batch_write_item,
             "Kinesis_20131202.PutRecord": self._put_record,
@@ -84,15 +84,16 @@ class FaultInjection:
         operation = self._operations.get(environ.get("HTTP_X_AMZ_TARGET", ""))
         if operation is None:
             return self._app(environ, start_response)
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["busgps.body"] = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        return operation(environ).send(start_response)
+
+    def _request(self, environ: dict[str, Any]) -> dict[str, Any] | None:
+        """The request's JSON, read only when a fault needs to look into it."""
         try:
-            request = json.loads(body)
+            request = json.loads(environ["busgps.body"])
         except ValueError:
-            request = None
-        if not isinstance(request, dict):
-            return self._forward(environ, body).send(start_response)
-        environ["busgps.body"] = body
-        return operation(environ, request).send(start_response)
+            return None
+        return request if isinstance(request, dict) else None
 
     def _roll(self, kind: str) -> bool:
         dice = self._dice.get(kind)
@@ -122,14 +123,17 @@ class FaultInjection:
         self.counts.add("dynamodb-throttle")
         return _Answer.json("400 Bad Request", _DYNAMODB_CONTENT_TYPE, _DYNAMODB_THROTTLED, crc32=True)
 
-    def _put_item(self, environ: dict[str, Any], request: dict[str, Any]) -> _Answer:
+    def _put_item(self, environ: dict[str, Any]) -> _Answer:
         if self._roll("dynamodb-throttle"):
             return self._dynamodb_throttled()
         return self._forward(environ, environ["busgps.body"])
 
-    def _batch_write_item(self, environ: dict[str, Any], request: dict[str, Any]) -> _Answer:
+    def _batch_write_item(self, environ: dict[str, Any]) -> _Answer:
         if self._roll("dynamodb-throttle"):
             return self._dynamodb_throttled()
+        if not self._roll("dynamodb-unprocessed"):
+            return self._forward(environ, environ["busgps.body"])
+        request = self._request(environ) or {}
         tables = request.get("RequestItems")
         writes = [
             (table, write)
@@ -137,7 +141,7 @@ class FaultInjection:
             for write in (table_writes if isinstance(table_writes, list) else [])
         ]
         # AWS processes at least one item of a call it does not refuse as a whole.
-        if len(writes) < 2 or not self._roll("dynamodb-unprocessed"):
+        if len(writes) < 2:
             return self._forward(environ, environ["busgps.body"])
         dice = self._dice["dynamodb-unprocessed"]
         held = set(dice.sample(len(writes), 1 + int(dice.uniform(0, len(writes) - 1))))
@@ -158,17 +162,16 @@ class FaultInjection:
 
     # Kinesis
 
-    def _put_record(self, environ: dict[str, Any], request: dict[str, Any]) -> _Answer:
+    def _put_record(self, environ: dict[str, Any]) -> _Answer:
         if not self._roll("kinesis-throttle"):
             return self._forward(environ, environ["busgps.body"])
         self.counts.add("kinesis-throttle")
-        refusal = {
-            "__type": _KINESIS_THROTTLED,
-            "message": _kinesis_rate_exceeded(str(request.get("StreamName", ""))),
-        }
+        stream_name = (self._request(environ) or {}).get("StreamName", "")
+        refusal = {"__type": _KINESIS_THROTTLED, "message": _kinesis_rate_exceeded(str(stream_name))}
         return _Answer.json("400 Bad Request", _KINESIS_CONTENT_TYPE, refusal)
 
-    def _put_records(self, environ: dict[str, Any], request: dict[str, Any]) -> _Answer:
+    def _put_records(self, environ: dict[str, Any]) -> _Answer:
+        request = self._request(environ) or {}
         records = request.get("Records")
         if not isinstance(records, list) or not records:
             return self._forward(environ, environ["busgps.body"])

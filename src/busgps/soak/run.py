@@ -248,16 +248,20 @@ def device_clients(stack_file: Path, count: int) -> list[BusGpsClient]:
 
 def run_soak(options: SoakOptions, say: Callable[[str], None] = print) -> SoakResult:
     started = time.monotonic()
+
+    def say_when(line: str) -> None:
+        say(f"soak [{time.monotonic() - started:5.0f} s] {line}")
+
     with tempfile.TemporaryDirectory(prefix="busgps-soak-") as temporary:
         state_dir = Path(temporary)
-        say(f"soak: starting a local stack with --faults {options.faults}")
+        say_when(f"starting a local stack with --faults {options.faults}")
         with soak_stack(options, state_dir) as stack, PeakMemory(stack.process.pid) as memory:
             clients = device_clients(stack.stack_file, options.plan.clients)
             fleet = make_fleet(options.plan, uuid.uuid4().hex[:6], datetime.now(UTC))
             entries = sum(len(schedule) for schedule in fleet.schedules)
             plan = options.plan
-            say(
-                f"soak: {plan.clients} clients send {thousands(entries)} entries "
+            say_when(
+                f"{plan.clients} clients send {thousands(entries)} entries "
                 f"({thousands(plan.distinct)} distinct fixes of {thousands(plan.buses)} buses)"
             )
             last = [time.monotonic()]
@@ -265,20 +269,21 @@ def run_soak(options: SoakOptions, say: Callable[[str], None] = print) -> SoakRe
             def sending(tally: SendTally) -> None:
                 if time.monotonic() - last[0] >= 10:
                     last[0] = time.monotonic()
-                    say(f"soak: {thousands(tally.accepted)} accepted, {thousands(tally.resent)} resent")
+                    say_when(f"{thousands(tally.accepted)} accepted, {thousands(tally.resent)} resent")
 
             tally = send_all(clients, fleet.schedules, options.plan.batch_size, sending)
-            say(f"soak: sent in {tally.seconds:.1f} s; waiting for the consumer")
-            drain = wait_for_drain(clients, fleet, options.stall_seconds, lambda line: say(f"soak: {line}"))
-            say("soak: reading the fleet window and the queues")
+            say_when(f"sent in {tally.seconds:.1f} s; waiting for the consumer")
+            drain = wait_for_drain(clients, fleet, options.stall_seconds, say_when)
+            say_when("reading the fleet window and the queues")
             window = fleet_window_findings(clients[0], fleet)
             queues = operator_queues(stack.stack_file, set(fleet.fixes))
             # Before the fuzzer, whose generated bodies take memory of their own.
             peak_clients = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
             fuzz = None
             if options.fuzz_examples:
-                say(f"soak: fuzzing the running stack ({options.fuzz_examples} examples an operation)")
+                say_when(f"fuzzing the running stack ({options.fuzz_examples} examples an operation)")
                 fuzz = fuzz_stack(options.repository, stack.details, options.fuzz_examples)
+            say_when("stopping the stack")
             stopped = stack.stop()
         faults = json.loads((state_dir / FAULTS_FILE_NAME).read_text(encoding="utf-8"))["injected"]
     return SoakResult(

@@ -31,6 +31,7 @@ BUS_PAGE = 1000
 FLEET_PAGE = 10_000
 FLEET_WINDOW = timedelta(hours=1)
 POLL_SECONDS = 2.0
+PROGRESS_SECONDS = 15.0
 READ_TRIES = 10
 Answer = TypeVar("Answer")
 
@@ -204,12 +205,19 @@ def wait_for_drain(
     started = time.monotonic()
     drain = Drain()
     bus_ids = set(fleet.fixes)
-    best, last_change = -1, time.monotonic()
+    # While the consumer works through the backlog, the buses' latest positions move forward: that is
+    # progress, even before any bus has reached its newest fix.
+    seen: dict[str, datetime] = {}
+    last_change = last_said = time.monotonic()
     while True:
-        drain.latest_wrong = wrong_latest(fleet, latest_positions(clients[0], bus_ids))
-        right = len(bus_ids) - len(drain.latest_wrong)
-        if right > best:
-            best, last_change = right, time.monotonic()
+        latest = latest_positions(clients[0], bus_ids)
+        drain.latest_wrong = wrong_latest(fleet, latest)
+        now_seen = {bus_id: position.timestamp for bus_id, position in latest.items()}
+        if now_seen != seen:
+            seen, last_change = now_seen, time.monotonic()
+        if time.monotonic() - last_said >= PROGRESS_SECONDS or not drain.latest_wrong:
+            last_said = time.monotonic()
+            right = len(bus_ids) - len(drain.latest_wrong)
             progress(f"latest position right for {right} of {len(bus_ids)} buses")
         if not drain.latest_wrong:
             drain.latest_seconds = time.monotonic() - started

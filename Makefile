@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(STAMP)
+# Leaflet for the operations map, from its npm package (npm, or Node.js from PyPI), never a CDN.
+LEAFLET := web/map/vendor/leaflet/.integrity
+$(LEAFLET): $(STAMP) src/busgps/local/vendor_leaflet.py
+	$(BIN)/python -m busgps.local.vendor_leaflet
+
+install: $(STAMP) $(LEAFLET)
 
 run: install
 	$(BIN)/busgps local up
@@ -53,6 +58,16 @@ tools:
 	@$(foreach tool,$(APT_TOOLS),command -v $(tool) > /dev/null || echo "$(tool) not found: $(SKIPPED_WITHOUT_$(tool)) will be skipped";)
 	@command -v terraform > /dev/null || echo "terraform not found (not in apt): the plan checks of tests/infra will be skipped"
 
+# The map's browser test drives Debian's chromium with its chromium-driver. As root with apt-get
+# (as on CI) they are installed; elsewhere that test is skipped, saying so.
+.PHONY: chromium
+chromium:
+	@command -v chromedriver > /dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null; } \
+				|| echo "chromium could not be installed: the map's browser test will be skipped"; \
+		else echo "chromedriver not found: the map's browser test will be skipped"; fi; }
+
 # checkov scans terraform/; its dependencies clash with the project's, so it has its own venv.
 CHECKOV := .tools/checkov/bin/checkov
 $(CHECKOV):
@@ -61,7 +76,7 @@ $(CHECKOV):
 
 checkov: $(CHECKOV)
 
-test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV) tools
+test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV) tools chromium
 	$(BIN)/pytest
 
 bench: install
@@ -71,8 +86,10 @@ bench: install
 soak: install
 	$(BIN)/python -m busgps.soak
 
+# The Lambda zips, and dist/map: the operations map as Terraform uploads it (Leaflet included).
 package: install
 	$(BIN)/python -m busgps.packaging
+	rm -rf dist/map && cp -R web/map dist/map
 
 clean:
 	rm -rf $(VENV) .local dist build .pytest_cache .mypy_cache .ruff_cache

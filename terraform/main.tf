@@ -26,14 +26,15 @@ module "kinesis" {
 module "dynamodb" {
   source = "./modules/dynamodb"
 
-  latest_table_name   = var.latest_table_name
-  history_table_name  = var.history_table_name
-  ttl_field_name      = var.ttl_field_name
-  billing_mode        = var.dynamodb_billing_mode
-  read_capacity       = var.dynamodb_read_capacity
-  write_capacity      = var.dynamodb_write_capacity
-  deletion_protection = local.is_production
-  kms_key_arn         = module.kms.key_arn
+  latest_table_name      = var.latest_table_name
+  history_table_name     = var.history_table_name
+  connections_table_name = var.connections_table_name
+  ttl_field_name         = var.ttl_field_name
+  billing_mode           = var.dynamodb_billing_mode
+  read_capacity          = var.dynamodb_read_capacity
+  write_capacity         = var.dynamodb_write_capacity
+  deletion_protection    = local.is_production
+  kms_key_arn            = module.kms.key_arn
 }
 
 module "sqs" {
@@ -87,6 +88,17 @@ module "lambda" {
   consumer_failure_queue_arn = module.sqs.consumer_failure_queue_arn
   api_execution_arn          = module.api_gateway.execution_arn
 
+  latest_table_stream_arn         = module.dynamodb.latest_table_stream_arn
+  connections_table_name          = module.dynamodb.connections_table_name
+  connections_table_arn           = module.dynamodb.connections_table_arn
+  websocket_callback_url          = module.api_gateway.websocket_callback_url
+  websocket_execution_arn         = module.api_gateway.websocket_execution_arn
+  websocket_stage_name            = module.api_gateway.websocket_stage_name
+  push_batch_size                 = var.push_batch_size
+  push_batching_window_seconds    = var.push_batching_window_seconds
+  push_maximum_retry_attempts     = var.push_maximum_retry_attempts
+  push_maximum_record_age_seconds = var.push_maximum_record_age_seconds
+
   batch_size                     = var.consumer_batch_size
   batching_window_seconds        = var.consumer_batching_window_seconds
   parallelization_factor         = var.consumer_parallelization_factor
@@ -107,7 +119,11 @@ module "api_gateway" {
   kms_key_arn             = module.kms.key_arn
   api_function_invoke_arn = module.lambda.api_function_invoke_arn
   user_pool_arn           = module.cognito.user_pool_arn
-  cors_allow_origin       = var.cors_allow_origin
+
+  # The WebSocket API's routes come from the protocol's one schema.
+  websocket_schema_path         = "${path.root}/../src/busgps/models/websocket.schema.json"
+  websocket_function_invoke_arn = module.lambda.websocket_function_invoke_arn
+  cors_allow_origin             = var.cors_allow_origin
 
   throttling_rate_limit          = var.api_throttling_rate_limit
   throttling_burst_limit         = var.api_throttling_burst_limit
@@ -122,11 +138,30 @@ module "api_gateway" {
 module "cloudfront" {
   source = "./modules/cloudfront"
 
-  name                 = local.name_prefix
-  api_domain_name      = module.api_gateway.domain_name
-  api_stage_name       = module.api_gateway.stage_name
-  origin_shield_region = var.aws_region
-  feed_refresh_seconds = var.feed_refresh_seconds
+  name                            = local.name_prefix
+  api_domain_name                 = module.api_gateway.domain_name
+  api_stage_name                  = module.api_gateway.stage_name
+  map_bucket_regional_domain_name = module.s3.bucket_regional_domain_name
+  origin_shield_region            = var.aws_region
+  feed_refresh_seconds            = var.feed_refresh_seconds
+}
+
+# The operations map: static files in S3, read through the distribution (see the README's choice).
+module "s3" {
+  source = "./modules/s3"
+
+  name             = local.name_prefix
+  map_dir          = "${var.lambda_package_dir}/map"
+  distribution_arn = module.cloudfront.distribution_arn
+  # The page reads the API through the distribution, on its own origin.
+  map_config = {
+    apiUrl            = module.cloudfront.base_url
+    websocketUrl      = module.api_gateway.websocket_url
+    tileUrl           = var.map_tile_url
+    tileAttribution   = var.map_tile_attribution
+    staleAfterSeconds = var.map_stale_after_seconds
+    maxAgeSeconds     = var.feed_max_age_seconds
+  }
 }
 
 # Left out entirely when no domain is set.
@@ -160,6 +195,8 @@ module "monitoring" {
   alarm_email                 = var.alarm_email
   consumer_function_name      = module.lambda.consumer_function_name
   api_function_name           = module.lambda.api_function_name
+  push_function_name          = module.lambda.push_function_name
+  websocket_function_name     = module.lambda.websocket_function_name
   invalid_records_queue_name  = module.sqs.invalid_records_queue_name
   consumer_failure_queue_name = module.sqs.consumer_failure_queue_name
   rest_api_name               = module.api_gateway.rest_api_name

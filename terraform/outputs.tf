@@ -33,6 +33,16 @@ output "feed_url" {
   value       = module.cloudfront.feed_url
 }
 
+output "websocket_url" {
+  description = "WebSocket URL of live positions (wss://...): subscribe as the README's protocol says."
+  value       = module.api_gateway.websocket_url
+}
+
+output "map_url" {
+  description = "URL of the operations map (through the CDN)."
+  value       = module.cloudfront.map_url
+}
+
 output "stage_invoke_url" {
   description = "URL of the API stage on API Gateway's own host name."
   value       = module.api_gateway.invoke_url
@@ -71,6 +81,11 @@ output "latest_table_name" {
 output "history_table_name" {
   description = "Name of the DynamoDB table of every position."
   value       = module.dynamodb.history_table_name
+}
+
+output "connections_table_name" {
+  description = "Name of the DynamoDB table of open WebSocket connections and their subscriptions."
+  value       = module.dynamodb.connections_table_name
 }
 
 output "invalid_records_queue_url" {

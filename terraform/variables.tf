@@ -46,6 +46,11 @@ variable "user_pool_name" {
   description = "Name of the Cognito user pool of bus devices."
 }
 
+variable "connections_table_name" {
+  type        = string
+  description = "Name of the DynamoDB table of open WebSocket connections and their subscriptions."
+}
+
 variable "kinesis_stream_mode" {
   type        = string
   description = "Kinesis capacity mode: PROVISIONED (kinesis_shard_count shards) or ON_DEMAND."
@@ -211,6 +216,66 @@ variable "consumer_starting_position" {
   }
 }
 
+variable "push_batch_size" {
+  type        = number
+  description = "Most latest-position changes per push invocation (1 to 10000)."
+
+  validation {
+    condition     = var.push_batch_size >= 1 && var.push_batch_size <= 10000
+    error_message = "push_batch_size must be between 1 and 10000."
+  }
+}
+
+variable "push_batching_window_seconds" {
+  type        = number
+  description = "Longest wait to gather a push batch, in seconds (0 to 300): each subscriber gets at most one message per batch, and every message is billed."
+
+  validation {
+    condition     = var.push_batching_window_seconds >= 0 && var.push_batching_window_seconds <= 300
+    error_message = "push_batching_window_seconds must be between 0 and 300."
+  }
+}
+
+variable "push_maximum_retry_attempts" {
+  type        = number
+  description = "Retries of a push batch whose function failed (-1 to 10000); a newer position follows within seconds anyway."
+
+  validation {
+    condition     = var.push_maximum_retry_attempts >= -1 && var.push_maximum_retry_attempts <= 10000
+    error_message = "push_maximum_retry_attempts must be between -1 and 10000."
+  }
+}
+
+variable "push_maximum_record_age_seconds" {
+  type        = number
+  description = "Oldest change still pushed, in seconds (-1, or 60 to 604800): older ones are no longer live."
+
+  validation {
+    condition     = var.push_maximum_record_age_seconds == -1 || (var.push_maximum_record_age_seconds >= 60 && var.push_maximum_record_age_seconds <= 604800)
+    error_message = "push_maximum_record_age_seconds must be -1 or between 60 and 604800."
+  }
+}
+
+variable "map_tile_url" {
+  type        = string
+  description = "Tile URL template of the operations map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty for a plain background."
+}
+
+variable "map_tile_attribution" {
+  type        = string
+  description = "Attribution the tile provider requires, shown on the map (HTML)."
+}
+
+variable "map_stale_after_seconds" {
+  type        = number
+  description = "The map greys a bus whose newest fix is older than this; it leaves the map at feed_max_age_seconds."
+
+  validation {
+    condition     = var.map_stale_after_seconds > 0
+    error_message = "map_stale_after_seconds must be positive."
+  }
+}
+
 variable "lambda_architecture" {
   type        = string
   description = "Instruction set of the functions: arm64 or x86_64 (make package builds a zip for each)."
@@ -295,7 +360,7 @@ variable "waf_rate_limit_per_address" {
 
 variable "lambda_package_dir" {
   type        = string
-  description = "Directory holding the zips of `make package` (busgps-lambda-<architecture>.zip); relative to the working directory."
+  description = "Directory of `make package`'s outputs: the zips (busgps-lambda-<architecture>.zip) and map/, the operations map; relative to the working directory."
   default     = "../dist"
 }
 

@@ -17,3 +17,8 @@ LAMBDA_INVOKE_PAYLOAD_MAX_BYTES = 6 * 1024 * 1024
 SQS_BATCH_MAX_ENTRIES = 10
 # SQS accepts up to 1 MiB in newer accounts; 256 KiB holds everywhere.
 SQS_MESSAGE_MAX_BYTES = 256 * 1024
+# API Gateway WebSocket APIs: a frame carries at most 32 KB, messages are billed in 32 KB units, and a
+# connection is closed after 10 idle minutes and after 2 hours in any case.
+WEBSOCKET_FRAME_MAX_BYTES = 32 * 1024
+WEBSOCKET_IDLE_TIMEOUT_SECONDS = 10 * 60
+WEBSOCKET_CONNECTION_MAX_SECONDS = 2 * 60 * 60

@@ -8,7 +8,10 @@ without the stage's throttling), then measures:
   as a ratio to direct Kinesis PutRecord calls on the same emulator in the same run; and the same
   for batches (POST /v1/positions against direct PutRecords);
 - the GTFS-Realtime feed: the CPU time to build it for 1,000 and 10,000 buses on trips (in this
-  process, without the stack) and its size, and the latency of a conditional GET answered 304.
+  process, without the stack) and its size, and the latency of a conditional GET answered 304;
+- live push: from an accepted POST until a WebSocket subscriber gets the positions message naming
+  that bus, with 100 subscribers connected, each following the sampled buses, so that every
+  sample's batch is sent to all 100 (p50, p95; goal p95 <= 2 s).
 Rounds alternate between the gateway and direct calls, so the consumer's background work weighs
 on both alike. Everything is bounded in count and in time.
 """
@@ -26,7 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -35,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import requests
+from websockets.sync.client import ClientConnection, connect
 
 from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
 from busgps.client.auth import CognitoTokenSource, cognito_client
@@ -54,6 +58,9 @@ FRESHNESS_GIVE_UP_SECONDS = 15.0
 BATCH_SIZE = 100
 FEED_FLEETS = (1_000, 10_000)
 FEED_BUILD_REPEATS = 3
+PUSH_SUBSCRIBERS = 100
+# 100 subscribes, each answered by a Scan of the latest positions, on a 2-core machine.
+SNAPSHOT_WAIT_SECONDS = 60.0
 
 
 class BenchError(RuntimeError):
@@ -252,6 +259,61 @@ class Bench:
             thread.join()
         return delays, unseen[0]
 
+    def push_latency(self, samples: int, subscribers: int) -> tuple[list[float], int]:
+        """Seconds from each accepted POST until a subscriber (of `subscribers` connected) gets it."""
+        with ExitStack() as open_connections:
+            connections = [
+                open_connections.enter_context(
+                    connect(self.stack["websocketUrl"], open_timeout=30, max_queue=None)
+                )
+                for _ in range(subscribers)
+            ]
+            # Every subscriber follows the buses the samples post, so each sample's batch goes to
+            # all of them.
+            bus_ids = [self._push_bus(sample) for sample in range(samples)]
+            for connection in connections:
+                connection.send(json.dumps({"action": "subscribe", "busIds": bus_ids}))
+            # Every subscriber reads all it gets (max_queue=None), as a browser does; each one is
+            # subscribed (its snapshot has come) before the first sample.
+            for connection in connections:
+                while json.loads(connection.recv(timeout=SNAPSHOT_WAIT_SECONDS)).get("type") != "snapshot":
+                    pass
+            return self._push_samples(connections[0], samples)
+
+    def _push_samples(self, listener: ClientConnection, samples: int) -> tuple[list[float], int]:
+        delays: list[float] = []
+        unseen = 0
+        client = self.clients[0]
+        for sample in range(samples):
+            bus_id = self._push_bus(sample)
+            try:
+                client.post_position(self._position(bus_id))
+            except (ApiError, ConnectionFailed):
+                unseen += 1
+                continue
+            accepted = time.monotonic()
+            delay = self._wait_for_push(listener, bus_id, accepted)
+            if delay is None:
+                unseen += 1
+            else:
+                delays.append(delay)
+        return delays, unseen
+
+    def _push_bus(self, sample: int) -> str:
+        return f"bench-{self.run_id}-push-{sample}"
+
+    @staticmethod
+    def _wait_for_push(listener: ClientConnection, bus_id: str, accepted: float) -> float | None:
+        """Seconds until the listener got a positions message naming the bus; None if it never did."""
+        while (left := FRESHNESS_GIVE_UP_SECONDS - (time.monotonic() - accepted)) > 0:
+            try:
+                message = json.loads(listener.recv(timeout=left))
+            except TimeoutError:
+                return None
+            if message.get("type") == "positions" and any(bus["busId"] == bus_id for bus in message["buses"]):
+                return time.monotonic() - accepted
+        return None
+
     def feed_not_modified(self, samples: int) -> list[float]:
         """Seconds for each conditional GET of the feed answered 304 (a poll within the refresh period)."""
         url = f"{self.stack['api_url']}/v1/gtfs-rt/vehicle-positions"
@@ -366,6 +428,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench = Bench(stack.details, arguments.workers)
             print("busgps bench: measuring freshness...", file=sys.stderr, flush=True)
             delays, unseen = bench.freshness(arguments.samples)
+            # Before the ingest rounds, as freshness: their backlog would keep the emulator busy for minutes.
+            print(
+                f"busgps bench: measuring live push with {PUSH_SUBSCRIBERS} subscribers...",
+                file=sys.stderr,
+                flush=True,
+            )
+            pushed, unpushed = bench.push_latency(arguments.samples, PUSH_SUBSCRIBERS)
             print("busgps bench: measuring ingest rates...", file=sys.stderr, flush=True)
             rates: dict[str, list[Rate]] = {
                 "gateway": [],
@@ -394,6 +463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report(delays, unseen, combined, arguments.workers, stack.stop_seconds))
     print()
     print(feed_report(feed_builds, not_modified))
+    print()
+    print(push_report(pushed, unpushed, PUSH_SUBSCRIBERS))
     print(f"\n(the run took {time.monotonic() - started:.0f}s on {os.cpu_count()} CPUs)")
     return 0 if delays else 1
 
@@ -434,10 +505,6 @@ def report(
     return render_table(rows)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def feed_report(builds: Sequence[FeedBuild], not_modified: Sequence[float]) -> str:
     rows: list[tuple[str, str, str]] = []
     for build in builds:
@@ -459,3 +526,21 @@ def feed_report(builds: Sequence[FeedBuild], not_modified: Sequence[float]) -> s
         )
         rows.append(("feed 304 (If-None-Match) p99", f"{percentile(not_modified, 0.99) * 1000:.1f} ms", ""))
     return render_table(rows)
+
+
+def push_report(delays: Sequence[float], unseen: int, subscribers: int) -> str:
+    note = f"{len(delays)} samples, {subscribers} subscribers" + (
+        f", {unseen} never pushed" if unseen else ""
+    )
+    if not delays:
+        return render_table([("POST->WebSocket message", "n/a", note)])
+    return render_table(
+        [
+            ("POST->WebSocket message p50", f"{percentile(delays, 0.50):.3f} s", note),
+            ("POST->WebSocket message p95", f"{percentile(delays, 0.95):.3f} s", "goal <= 2 s"),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -56,6 +56,26 @@ class ApiSettings(TableSettings):
     feed_refresh_seconds: int = Field(default=10, alias="FEED_REFRESH_SECONDS", ge=1, le=300)
 
 
+class ConnectionSettings(BaseModel):
+    """What the functions that speak to WebSocket clients read: the push function's whole settings."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    connections_table_name: str = Field(alias="CONNECTIONS_TABLE_NAME", min_length=3, max_length=255)
+    # The stage's management endpoint, https://<api id>.execute-api.<region>.amazonaws.com/<stage>.
+    websocket_callback_url: str = Field(alias="WEBSOCKET_CALLBACK_URL", pattern=r"^https?://\S+$")
+    ttl_field_name: str = Field(
+        default="expirationTime", alias="TTL_FIELD_NAME", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
+    )
+
+
+class WebSocketSettings(TableSettings, ConnectionSettings):
+    """The WebSocket routes' function: connections, and the snapshot read from the latest positions."""
+
+    # A subscription's snapshot holds the buses whose newest fix is at most this old (the feed's age).
+    feed_max_age_seconds: int = Field(default=90, alias="FEED_MAX_AGE_SECONDS", gt=0, le=24 * 3600)
+
+
 class IngestSettings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
@@ -83,6 +103,16 @@ def consumer_settings() -> ConsumerSettings:
 @lru_cache(maxsize=1)
 def api_settings() -> ApiSettings:
     return load_settings(ApiSettings, os.environ)
+
+
+@lru_cache(maxsize=1)
+def websocket_settings() -> WebSocketSettings:
+    return load_settings(WebSocketSettings, os.environ)
+
+
+@lru_cache(maxsize=1)
+def push_settings() -> ConnectionSettings:
+    return load_settings(ConnectionSettings, os.environ)
 
 
 @lru_cache(maxsize=1)

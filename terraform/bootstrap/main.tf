@@ -21,6 +21,8 @@ locals {
   roles_passed_to_lambda = [
     "arn:aws:iam::${local.account}:role/${local.prefix}-consumer",
     "arn:aws:iam::${local.account}:role/${local.prefix}-api",
+    "arn:aws:iam::${local.account}:role/${local.prefix}-push",
+    "arn:aws:iam::${local.account}:role/${local.prefix}-websocket",
   ]
   roles_passed_to_api_gateway = concat(
     ["arn:aws:iam::${local.account}:role/${local.prefix}-kinesis-writer"],
@@ -199,6 +201,7 @@ data "aws_iam_policy_document" "deploy" {
     resources = [
       "arn:aws:logs:${local.region}:${local.account}:log-group:/aws/lambda/${local.prefix}-*",
       "arn:aws:logs:${local.region}:${local.account}:log-group:/aws/apigateway/${local.prefix}/*",
+      "arn:aws:logs:${local.region}:${local.account}:log-group:/aws/apigateway/${local.prefix}-live/*",
       # The execution log group's name holds the REST API's id, which AWS assigns.
       "arn:aws:logs:${local.region}:${local.account}:log-group:API-Gateway-Execution-Logs_*",
       "arn:aws:logs:${local.region}:${local.account}:log-group:aws-waf-logs-${local.prefix}*",
@@ -330,6 +333,9 @@ data "aws_iam_policy_document" "deploy" {
       [
         "arn:aws:apigateway:${local.region}::/restapis",
         "arn:aws:apigateway:${local.region}::/restapis/*",
+        # The WebSocket API (API Gateway v2): its routes, integration, deployments and stage.
+        "arn:aws:apigateway:${local.region}::/apis",
+        "arn:aws:apigateway:${local.region}::/apis/*",
         "arn:aws:apigateway:${local.region}::/tags/*",
       ],
       var.manage_api_gateway_account ? ["arn:aws:apigateway:${local.region}::/account"] : [],
@@ -371,6 +377,25 @@ data "aws_iam_policy_document" "deploy" {
       "arn:aws:cloudfront::${local.account}:origin-request-policy/*",
       "arn:aws:cloudfront::${local.account}:response-headers-policy/*",
     ]
+  }
+
+  # The operations map: its bucket (named after the environment) and the access control CloudFront
+  # reads it with, which takes no tags.
+  statement {
+    sid       = "TheMapsBucket"
+    actions   = ["s3:*"]
+    resources = ["arn:aws:s3:::${local.prefix}-map-*", "arn:aws:s3:::${local.prefix}-map-*/*"]
+  }
+
+  statement {
+    sid = "CdnOriginAccessControls"
+    actions = [
+      "cloudfront:CreateOriginAccessControl",
+      "cloudfront:DeleteOriginAccessControl",
+      "cloudfront:GetOriginAccessControl",
+      "cloudfront:UpdateOriginAccessControl",
+    ]
+    resources = ["arn:aws:cloudfront::${local.account}:origin-access-control/*"]
   }
 
   statement {

@@ -33,10 +33,20 @@ override_data {
   values = { account_id = "123456789012" }
 }
 
+override_data {
+  target = module.s3.data.aws_caller_identity.current
+  values = { account_id = "123456789012" }
+}
+
 # CloudFront's managed policies, looked up by name.
 override_data {
   target = module.cloudfront.data.aws_cloudfront_cache_policy.caching_disabled
   values = { id = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad" }
+}
+
+override_data {
+  target = module.cloudfront.data.aws_cloudfront_cache_policy.caching_optimized
+  values = { id = "658327ea-f89d-4fab-a63d-7e88639e58f6" }
 }
 
 override_data {
@@ -62,7 +72,16 @@ override_resource {
 override_resource {
   target          = module.dynamodb.aws_dynamodb_table.latest
   override_during = plan
-  values          = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/planned-latest" }
+  values = {
+    arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/planned-latest"
+    stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/planned-latest/stream/2026-01-01T00:00:00.000"
+  }
+}
+
+override_resource {
+  target          = module.dynamodb.aws_dynamodb_table.connections
+  override_during = plan
+  values          = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/planned-connections" }
 }
 
 override_resource {
@@ -234,5 +253,97 @@ run "plan_with_custom_domain" {
   assert {
     condition     = length(module.route53) == 1
     error_message = "A domain_name must bring the route53 module."
+  }
+}
+
+# Live push: the WebSocket API, its functions, and the operations map's bucket behind the CDN.
+
+override_resource {
+  target          = module.lambda.aws_cloudwatch_log_group.push
+  override_during = plan
+  values          = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:planned-push-logs" }
+}
+
+override_resource {
+  target          = module.lambda.aws_cloudwatch_log_group.websocket
+  override_during = plan
+  values          = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:planned-websocket-logs" }
+}
+
+override_resource {
+  target          = module.lambda.aws_iam_role.push
+  override_during = plan
+  values = {
+    id  = "planned-push-role"
+    arn = "arn:aws:iam::123456789012:role/planned-push-role"
+  }
+}
+
+override_resource {
+  target          = module.lambda.aws_iam_role.websocket
+  override_during = plan
+  values = {
+    id  = "planned-websocket-role"
+    arn = "arn:aws:iam::123456789012:role/planned-websocket-role"
+  }
+}
+
+override_resource {
+  target          = module.lambda.aws_lambda_function.push
+  override_during = plan
+  values          = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:planned-push" }
+}
+
+override_resource {
+  target          = module.lambda.aws_lambda_function.websocket
+  override_during = plan
+  values = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:planned-websocket"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:planned-websocket/invocations"
+  }
+}
+
+override_resource {
+  target          = module.api_gateway.aws_apigatewayv2_api.websocket
+  override_during = plan
+  values = {
+    id            = "plannedws"
+    arn           = "arn:aws:apigateway:eu-west-1::/apis/plannedws"
+    execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:plannedws"
+    api_endpoint  = "wss://plannedws.execute-api.eu-west-1.amazonaws.com"
+  }
+}
+
+override_resource {
+  target          = module.api_gateway.aws_cloudwatch_log_group.websocket_access
+  override_during = plan
+  values          = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:planned-websocket-access-logs" }
+}
+
+override_resource {
+  target          = module.api_gateway.aws_apigatewayv2_stage.websocket
+  override_during = plan
+  values = {
+    arn        = "arn:aws:apigateway:eu-west-1::/apis/plannedws/stages/planned"
+    invoke_url = "wss://plannedws.execute-api.eu-west-1.amazonaws.com/planned"
+  }
+}
+
+override_resource {
+  target          = module.s3.aws_s3_bucket.map
+  override_during = plan
+  values = {
+    id                          = "planned-map"
+    arn                         = "arn:aws:s3:::planned-map"
+    bucket_regional_domain_name = "planned-map.s3.eu-west-1.amazonaws.com"
+  }
+}
+
+override_resource {
+  target          = module.cloudfront.aws_cloudfront_distribution.this
+  override_during = plan
+  values = {
+    arn         = "arn:aws:cloudfront::123456789012:distribution/EPLANNED"
+    domain_name = "dplanned.cloudfront.net"
   }
 }

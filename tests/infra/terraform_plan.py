@@ -171,14 +171,25 @@ def _run(arguments: list[str], cwd: Path, environment: dict[str, str]) -> subpro
 
 
 def prepare_copy(work: Path) -> tuple[Path, dict[str, str]]:
-    """terraform/ and api/ copied to `work`, initialised without a backend, with placeholder zips."""
+    """terraform/, api/ and the WebSocket schema copied to `work`, initialised without a backend, with
+    placeholder zips and the map."""
     ignored = shutil.ignore_patterns(".terraform", "*.tfstate*", "*_override.tf")
     shutil.copytree(TERRAFORM_DIR, work / "terraform", ignore=ignored)
     shutil.copytree(PROJECT_ROOT / "api", work / "api")
+    # The WebSocket protocol's schema, which the api_gateway module reads its routes from.
+    schema = Path("src") / "busgps" / "models" / "websocket.schema.json"
+    (work / schema).parent.mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / schema, work / schema)
     (work / "dist").mkdir()
     for architecture in ARCHITECTURES:
         with zipfile.ZipFile(work / "dist" / zip_name(architecture), "w") as placeholder:
             placeholder.writestr("busgps/__init__.py", "")
+    # The operations map as make package builds it, with a placeholder for the vendored Leaflet.
+    shutil.copytree(
+        PROJECT_ROOT / "web" / "map", work / "dist" / "map", ignore=shutil.ignore_patterns("vendor")
+    )
+    (work / "dist" / "map" / "vendor" / "leaflet").mkdir(parents=True)
+    (work / "dist" / "map" / "vendor" / "leaflet" / "leaflet.js").write_text("", encoding="utf-8")
     environment = {
         **{key: value for key, value in os.environ.items() if not key.startswith("AWS_")},
         "TF_IN_AUTOMATION": "1",

@@ -198,6 +198,45 @@ class Requests:
                 )
             ],
             "aws_api_gateway_domain_name": lambda: [("apigateway:POST", self.api("/domainnames"), tags)],
+            "aws_apigatewayv2_api": lambda: [("apigateway:POST", self.api("/apis"), tags)],
+            "aws_apigatewayv2_integration": lambda: [
+                ("apigateway:POST", self.api(f"/apis/{self.websocket_api()}/integrations"), tags)
+            ],
+            "aws_apigatewayv2_route": lambda: [
+                ("apigateway:POST", self.api(f"/apis/{self.websocket_api()}/routes"), tags)
+            ],
+            "aws_apigatewayv2_deployment": lambda: [
+                ("apigateway:POST", self.api(f"/apis/{self.websocket_api()}/deployments"), tags)
+            ],
+            "aws_apigatewayv2_stage": lambda: [
+                ("apigateway:POST", self.api(f"/apis/{self.websocket_api()}/stages"), tags)
+            ],
+            "aws_s3_bucket": lambda: [
+                ("s3:CreateBucket", self.bucket(), tags),
+                ("s3:PutBucketTagging", self.bucket(), tags),
+            ],
+            "aws_s3_bucket_public_access_block": lambda: [
+                ("s3:PutBucketPublicAccessBlock", self.bucket(), tags)
+            ],
+            "aws_s3_bucket_ownership_controls": lambda: [
+                ("s3:PutBucketOwnershipControls", self.bucket(), tags)
+            ],
+            "aws_s3_bucket_versioning": lambda: [("s3:PutBucketVersioning", self.bucket(), tags)],
+            "aws_s3_bucket_server_side_encryption_configuration": lambda: [
+                ("s3:PutEncryptionConfiguration", self.bucket(), tags)
+            ],
+            "aws_s3_bucket_lifecycle_configuration": lambda: [
+                ("s3:PutLifecycleConfiguration", self.bucket(), tags)
+            ],
+            "aws_s3_bucket_policy": lambda: [("s3:PutBucketPolicy", self.bucket(), tags)],
+            "aws_s3_object": lambda: [("s3:PutObject", f"{self.bucket()}/{values['key']}", tags)],
+            "aws_cloudfront_origin_access_control": lambda: [
+                (
+                    "cloudfront:CreateOriginAccessControl",
+                    self.global_arn("cloudfront", "origin-access-control/E0A1B2C3D"),
+                    tags,
+                )
+            ],
             "aws_api_gateway_base_path_mapping": lambda: [
                 ("apigateway:POST", self.api(f"/domainnames/{values['domain_name']}/basepathmappings"), tags)
             ],
@@ -211,6 +250,14 @@ class Requests:
         return self.arn(
             "wafv2", f"regional/webacl/{self.plan.only('aws_wafv2_web_acl').values['name']}/0a1b2c3d"
         )
+
+    def websocket_api(self) -> str:
+        api_id: str = self.plan.only("aws_apigatewayv2_api").values["id"]
+        return api_id
+
+    def bucket(self) -> str:
+        """The map bucket's ARN, by the name the plan gives it (the other S3 resources name its id)."""
+        return f"arn:aws:s3:::{self.plan.only('aws_s3_bucket').values['bucket']}"
 
     def topic(self) -> str:
         return self.arn("sns", self.plan.only("aws_sns_topic").values["name"])

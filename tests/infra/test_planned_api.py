@@ -8,6 +8,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from busgps.local.gateway import render_openapi_template
+from busgps.models.websocket import route_keys, route_selection_expression
 from infra.terraform_config import OPENAPI_TEMPLATE
 from infra.terraform_plan import Plan
 
@@ -137,8 +138,12 @@ def test_lambda_routes_call_the_api_function_which_allows_exactly_them(plan: Pla
         for _, method, operation in operations(document)
         if operation["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
     ]
-    permission = plan.only("aws_lambda_permission").values
     function = plan.resources["module.lambda.aws_lambda_function.api"].values
+    (permission,) = [
+        resource.values
+        for resource in plan.of_type("aws_lambda_permission")
+        if resource.values["function_name"] == function["function_name"]
+    ]
     # When they are compared
     execution_arn = plan.only("aws_api_gateway_rest_api").values["execution_arn"]
     # Then every one is a GET of the API function, which API Gateway may invoke for this API's GETs
@@ -153,6 +158,46 @@ def test_lambda_routes_call_the_api_function_which_allows_exactly_them(plan: Pla
         "lambda:InvokeFunction",
     )
     assert permission["source_arn"] == f"{execution_arn}/*/GET/*"
+
+
+def test_the_websocket_api_routes_the_schemas_route_keys_to_the_websocket_function(
+    plan: Plan, settings: dict[str, Any]
+) -> None:
+    # Given the planned WebSocket API, its routes, integration, stage and the function's permission
+    api = plan.only("aws_apigatewayv2_api").values
+    routes = [route.values for route in plan.of_type("aws_apigatewayv2_route")]
+    integration = plan.only("aws_apigatewayv2_integration").values
+    stage = plan.only("aws_apigatewayv2_stage").values
+    function = plan.resources["module.lambda.aws_lambda_function.websocket"].values
+    (permission,) = [
+        resource.values
+        for resource in plan.of_type("aws_lambda_permission")
+        if resource.values["function_name"] == function["function_name"]
+    ]
+    # When they are compared with the protocol's schema and the settings
+    # Then the API selects routes as the schema says, has exactly its route keys, each a Lambda proxy
+    # of the one integration, the WebSocket function (which the API may invoke on its stage), and the
+    # stage is throttled and logged as the REST stage is (route targets are known only once created)
+    assert (api["protocol_type"], api["route_selection_expression"]) == (
+        "WEBSOCKET",
+        route_selection_expression(),
+    )
+    assert sorted(route["route_key"] for route in routes) == sorted(route_keys())
+    assert (integration["integration_type"], integration["integration_uri"]) == (
+        "AWS_PROXY",
+        function["invoke_arn"],
+    )
+    assert permission["source_arn"] == f"{api['execution_arn']}/{stage['name']}/*"
+    assert stage["name"] == plan.environment
+    settings_of_stage = stage["default_route_settings"][0]
+    assert (settings_of_stage["throttling_rate_limit"], settings_of_stage["throttling_burst_limit"]) == (
+        settings["api_throttling_rate_limit"],
+        settings["api_throttling_burst_limit"],
+    )
+    assert (
+        stage["access_log_settings"][0]["destination_arn"]
+        == (plan.resources["module.api_gateway.aws_cloudwatch_log_group.websocket_access"].values["arn"])
+    )
 
 
 def test_kinesis_routes_write_the_environments_stream_with_a_role_allowed_exactly_that(

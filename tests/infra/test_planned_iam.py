@@ -17,10 +17,26 @@ ACCOUNT = "123456789012"
 ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 # Batch calls that IAM authorizes as another action.
-AUTHORIZED_AS = {"sqs:SendMessageBatch": "sqs:SendMessage"}
+AUTHORIZED_AS = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "execute-api:PostToConnection": "execute-api:ManageConnections",
+}
 
 # The boto3 client type names of the data layer, and the IAM service prefix of each.
-CLIENT_SERVICES = {"DynamoDBClient": "dynamodb", "SQSClient": "sqs"}
+CLIENT_SERVICES = {
+    "DynamoDBClient": "dynamodb",
+    "SQSClient": "sqs",
+    "ApiGatewayManagementApiClient": "execute-api",
+}
+
+# What Lambda's event source mapping calls on a DynamoDB table's stream with the function's role.
+DYNAMODB_STREAM_EVENT_SOURCE_ACTIONS = {
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+}
+FUNCTIONS = ("consumer", "api", "push", "websocket")
 
 # What Lambda's event source mapping calls on a Kinesis stream with the function's role.
 KINESIS_EVENT_SOURCE_ACTIONS = {
@@ -125,15 +141,20 @@ def test_no_role_has_a_managed_policy(plan: Plan) -> None:
 def test_the_functions_may_make_exactly_the_calls_the_data_layer_makes_on_the_projects_tables_and_queues(
     plan: Plan,
 ) -> None:
-    # Given the DynamoDB and SQS calls of the data layer, and what the two functions' roles grant
+    # Given the DynamoDB, SQS and WebSocket management calls of the data layer, and what the
+    # functions' roles grant (less what a table stream's event source mapping reads for one)
     called = data_layer_actions(sorted(DATA_LAYER.glob("*.py")))
-    statements = [
-        statement for name in ("consumer", "api") for statement in plan.granted(role_of_function(plan, name))
-    ]
-    granted = {**grants(statements, "dynamodb"), **grants(statements, "sqs")}
+    statements = [statement for name in FUNCTIONS for statement in plan.granted(role_of_function(plan, name))]
+    granted = {
+        **grants(statements, "dynamodb"),
+        **grants(statements, "sqs"),
+        **grants(statements, "execute-api"),
+    }
+    for action in DYNAMODB_STREAM_EVENT_SOURCE_ACTIONS:
+        granted.pop(action, None)
     # When they are compared
     # Then every call is allowed and nothing else is, only on the environment's tables and queues
-    assert {"dynamodb:BatchWriteItem", "sqs:SendMessage"} <= called
+    assert {"dynamodb:BatchWriteItem", "sqs:SendMessage", "execute-api:ManageConnections"} <= called
     assert set(granted) == called
     tables, queues = arns(plan, "aws_dynamodb_table"), arns(plan, "aws_sqs_queue")
     assert [
@@ -142,6 +163,47 @@ def test_the_functions_may_make_exactly_the_calls_the_data_layer_makes_on_the_pr
         if action.startswith("dynamodb:") and not resources <= tables
     ] == []
     assert granted["sqs:SendMessage"] == queues
+
+
+def test_the_push_and_websocket_functions_post_only_to_their_stages_connections(plan: Plan) -> None:
+    # Given the WebSocket API and its stage
+    api = plan.only("aws_apigatewayv2_api").values
+    stage = plan.only("aws_apigatewayv2_stage").values
+    connections = f"{api['execution_arn']}/{stage['name']}/POST/@connections/*"
+    for name in FUNCTIONS:
+        # When a function's management permissions are read
+        granted = grants(plan.granted(role_of_function(plan, name)), "execute-api")
+        # Then only the push and WebSocket functions may post, to their own stage's connections
+        expected = (
+            {"execute-api:ManageConnections": frozenset({connections})}
+            if name in ("push", "websocket")
+            else {}
+        )
+        assert granted == expected, name
+
+
+def test_the_push_function_reads_the_stream_its_mapping_reads_and_no_other(plan: Plan) -> None:
+    # Given the push function's permissions on table streams, and its event source mapping
+    function = plan.resources["module.lambda.aws_lambda_function.push"].values
+    (mapping,) = [
+        resource.values
+        for resource in plan.of_type("aws_lambda_event_source_mapping")
+        if resource.values["function_name"] == function["arn"]
+    ]
+    granted = grants(plan.granted(role_of_function(plan, "push")), "dynamodb")
+    # Then it may read the mapping's stream, and no table's items but the connections it forgets
+    assert {action: granted[action] for action in DYNAMODB_STREAM_EVENT_SOURCE_ACTIONS} == {
+        action: frozenset({mapping["event_source_arn"]}) for action in DYNAMODB_STREAM_EVENT_SOURCE_ACTIONS
+    }
+    connections = plan.resources["module.dynamodb.aws_dynamodb_table.connections"].values["arn"]
+    assert {
+        action: resources
+        for action, resources in granted.items()
+        if action not in DYNAMODB_STREAM_EVENT_SOURCE_ACTIONS
+    } == {
+        "dynamodb:DeleteItem": frozenset({connections}),
+        "dynamodb:Scan": frozenset({connections}),
+    }
 
 
 def test_the_api_function_only_reads_and_the_consumer_reads_only_the_latest_fixes_by_key(plan: Plan) -> None:
@@ -165,7 +227,12 @@ def test_the_api_function_only_reads_and_the_consumer_reads_only_the_latest_fixe
 def test_the_consumer_reads_the_stream_its_mapping_reads_and_no_other(plan: Plan) -> None:
     # Given the consumer's Kinesis permissions and its event source mapping
     granted = grants(plan.granted(role_of_function(plan, "consumer")), "kinesis")
-    mapping = plan.only("aws_lambda_event_source_mapping").values
+    consumer = plan.resources["module.lambda.aws_lambda_function.consumer"].values
+    (mapping,) = [
+        resource.values
+        for resource in plan.of_type("aws_lambda_event_source_mapping")
+        if resource.values["function_name"] == consumer["arn"]
+    ]
     # When they are compared
     # Then the role allows what Lambda calls to read the stream, on the mapping's stream only
     assert granted == {
@@ -175,7 +242,7 @@ def test_the_consumer_reads_the_stream_its_mapping_reads_and_no_other(plan: Plan
 
 def test_each_function_uses_the_key_and_writes_its_own_log_group_only(plan: Plan) -> None:
     key = plan.only("aws_kms_key").values["arn"]
-    for name in ("consumer", "api"):
+    for name in FUNCTIONS:
         # Given a function's role
         statements = plan.granted(role_of_function(plan, name))
         # When its KMS and log permissions are read

@@ -10,19 +10,29 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
+from busgps.dal.connections import DynamoConnectionStore, connections_key_schema
 from busgps.dal.history import DynamoHistoryStore
 from busgps.dal.history import key_schema as history_key_schema
 from busgps.dal.items import ItemLayout, latest_key_schema
-from busgps.local.stack import CONSUMER_HANDLER
+from busgps.local.stack import CONSUMER_HANDLER, PUSH_HANDLER
 from busgps.models.position import Position
 from busgps.packaging import zip_name
-from busgps.settings import ApiSettings, ConsumerSettings, TableSettings
+from busgps.settings import ApiSettings, ConnectionSettings, ConsumerSettings, WebSocketSettings
 from infra.conftest import production_warnings
 from infra.terraform_plan import Plan, PlannedResource
 
 FOURTEEN_DAYS_IN_SECONDS = 14 * 24 * 3600
 POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
-SETTINGS_OF_FUNCTION: dict[str, type[TableSettings]] = {"consumer": ConsumerSettings, "api": ApiSettings}
+SETTINGS_OF_FUNCTION: dict[str, type[BaseModel]] = {
+    "consumer": ConsumerSettings,
+    "api": ApiSettings,
+    "push": ConnectionSettings,
+    "websocket": WebSocketSettings,
+}
+# The functions that read the position tables (the push function reads only connections).
+TABLE_READERS = ("consumer", "api", "websocket")
 
 
 def one(values: dict[str, Any], block: str) -> dict[str, Any]:
@@ -40,6 +50,27 @@ def key_arn(plan: Plan) -> str:
 
 def function(plan: Plan, name: str) -> PlannedResource:
     return plan.resources[f"module.lambda.aws_lambda_function.{name}"]
+
+
+def mapping_of(plan: Plan, name: str) -> dict[str, Any]:
+    """The planned event source mapping that feeds function `name`."""
+    arn = function(plan, name).values["arn"]
+    (mapping,) = [
+        resource.values
+        for resource in plan.of_type("aws_lambda_event_source_mapping")
+        if resource.values["function_name"] == arn
+    ]
+    return mapping
+
+
+class _ItemRecorder:
+    """A DynamoDB client that keeps the items it is asked to put."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def put_item(self, **request: Any) -> None:
+        self.items.append(request["Item"])
 
 
 # ---- Kinesis ---------------------------------------------------------------------------------
@@ -77,10 +108,13 @@ def test_table_keys_are_those_the_data_layer_creates_and_writes(plan: Plan, sett
         None, "history", settings["ttl_field_name"], retention_days=settings["history_retention_days"]
     )
     history_items = [planned.item for planned in history_store._items([position])]
+    recorder = _ItemRecorder()
+    DynamoConnectionStore(recorder, "connections", settings["ttl_field_name"]).add("L0SM9cOFvHcCIhw=", 1)
     tables = {table.values["name"]: table.values for table in plan.of_type("aws_dynamodb_table")}
     expected = {
         settings["latest_table_name"]: (latest_key_schema(), [layout.to_item(position)]),
         settings["history_table_name"]: (history_key_schema(), history_items),
+        settings["connections_table_name"]: (connections_key_schema(), recorder.items),
     }
     assert set(tables) == set(expected)
     for name, ((key_schema, attributes), items) in expected.items():
@@ -133,7 +167,7 @@ def test_the_event_source_mapping_takes_every_setting_from_the_settings_file(
     plan: Plan, settings: dict[str, Any]
 ) -> None:
     # Given the consumer's planned event source mapping
-    mapping = plan.only("aws_lambda_event_source_mapping").values
+    mapping = mapping_of(plan, "consumer")
     # When its batching, retry and failure settings are read
     # Then each is its own settings key, failures are reported per record, exhausted batches go to
     # the consumer-failure queue, and it reads the stream into the consumer
@@ -166,6 +200,38 @@ def test_the_event_source_mapping_takes_every_setting_from_the_settings_file(
     )
     assert mapping["event_source_arn"] == plan.only("aws_kinesis_stream").values["arn"]
     assert mapping["function_name"] == function(plan, "consumer").values["arn"]
+
+
+def test_the_push_function_reads_the_latest_positions_stream_with_its_own_settings(
+    plan: Plan, settings: dict[str, Any]
+) -> None:
+    # Given the push function's planned event source mapping
+    mapping = mapping_of(plan, "push")
+    latest = next(
+        table.values
+        for table in plan.of_type("aws_dynamodb_table")
+        if table.values["name"] == settings["latest_table_name"]
+    )
+    # When its source and settings are read
+    # Then it reads the latest-position table's stream of new images from the newest change on, each
+    # setting from its own key, never halved and with no failure queue (the positions are stored)
+    assert (latest["stream_enabled"], latest["stream_view_type"]) == (True, "NEW_IMAGE")
+    assert mapping["event_source_arn"] == latest["stream_arn"]
+    assert mapping["starting_position"] == "LATEST"
+    assert {
+        "batch_size": mapping["batch_size"],
+        "maximum_batching_window_in_seconds": mapping["maximum_batching_window_in_seconds"],
+        "maximum_retry_attempts": mapping["maximum_retry_attempts"],
+        "maximum_record_age_in_seconds": mapping["maximum_record_age_in_seconds"],
+    } == {
+        "batch_size": settings["push_batch_size"],
+        "maximum_batching_window_in_seconds": settings["push_batching_window_seconds"],
+        "maximum_retry_attempts": settings["push_maximum_retry_attempts"],
+        "maximum_record_age_in_seconds": settings["push_maximum_record_age_seconds"],
+    }
+    assert mapping["bisect_batch_on_function_error"] is False
+    assert mapping.get("destination_config") in (None, [])
+    assert function(plan, "push").values["handler"] == PUSH_HANDLER
 
 
 def test_the_functions_run_the_handlers_of_the_zip_make_package_builds(
@@ -203,12 +269,13 @@ def test_each_function_gets_exactly_the_settings_its_code_reads(plan: Plan, sett
         read = {field.alias or field_name for field_name, field in model.model_fields.items()}
         # Then every variable read is set, nothing else is, and the values are the environment's
         assert set(variables) == read | POWERTOOLS_VARIABLES, name
-        assert variables["DYNAMODB_TABLE_NAME"] == settings["latest_table_name"]
-        assert variables["HISTORY_TABLE_NAME"] == settings["history_table_name"]
-        assert (variables["TTL_SECONDS"], variables["TTL_FIELD_NAME"]) == (
-            str(settings["ttl_seconds"]),
-            settings["ttl_field_name"],
-        )
+        assert variables["TTL_FIELD_NAME"] == settings["ttl_field_name"]
+        if name in TABLE_READERS:
+            assert variables["DYNAMODB_TABLE_NAME"] == settings["latest_table_name"]
+            assert variables["HISTORY_TABLE_NAME"] == settings["history_table_name"]
+            assert variables["TTL_SECONDS"] == str(settings["ttl_seconds"])
+        else:
+            assert variables["CONNECTIONS_TABLE_NAME"] == settings["connections_table_name"]
         assert variables["POWERTOOLS_LOG_LEVEL"] == ("INFO" if plan.environment == "production" else "DEBUG")
     consumer = one(function(plan, "consumer").values, "environment")["variables"]
     invalid_records = next(
@@ -221,6 +288,13 @@ def test_each_function_gets_exactly_the_settings_its_code_reads(plan: Plan, sett
         one(function(plan, "api").values, "environment")["variables"]["CORS_ALLOW_ORIGIN"]
         == settings["cors_allow_origin"]
     )
+    # And the functions that answer WebSocket clients post to their stage's own management endpoint
+    api = plan.only("aws_apigatewayv2_api").values
+    stage = plan.only("aws_apigatewayv2_stage").values
+    callback_url = f"https://{api['id']}.execute-api.{settings['aws_region']}.amazonaws.com/{stage['name']}"
+    for name in ("push", "websocket"):
+        variables = one(function(plan, name).values, "environment")["variables"]
+        assert variables["WEBSOCKET_CALLBACK_URL"] == callback_url, name
 
 
 # ---- API Gateway -----------------------------------------------------------------------------
@@ -393,7 +467,11 @@ def test_every_resource_is_named_after_its_environment(plan: Plan) -> None:
         # Then it says which environment the resource belongs to, so environments never collide in
         # one account (API Gateway's execution log group ends with the stage, the environment)
         if isinstance(name, str) and resource.type not in NAMES_WITHOUT_ENVIRONMENT:
-            assert f"busgps-{plan.environment}" in name or name.endswith(f"/{plan.environment}"), (
+            # (a WebSocket API's stage is named after the environment itself, as the REST stage is)
+            named_stage = resource.type == "aws_apigatewayv2_stage" and name == plan.environment
+            assert (
+                f"busgps-{plan.environment}" in name or name.endswith(f"/{plan.environment}") or named_stage
+            ), (
                 resource.address,
                 name,
             )

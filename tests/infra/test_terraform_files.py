@@ -17,6 +17,7 @@ EXPECTED_MODULES = {
     "lambda",
     "monitoring",
     "route53",
+    "s3",
     "sqs",
     "waf",
 }

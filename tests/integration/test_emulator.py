@@ -65,6 +65,7 @@ def test_the_stream_has_the_settings_shard_count(emulated: Emulated) -> None:
     [
         ("latest_table_name", [("busId", "HASH", "S")]),
         ("history_table_name", [("pk", "HASH", "S"), ("sk", "RANGE", "S")]),
+        ("connections_table_name", [("connectionId", "HASH", "S")]),
     ],
 )
 def test_the_tables_have_the_contract_keys_and_ttl(
@@ -83,6 +84,14 @@ def test_the_tables_have_the_contract_keys_and_ttl(
     ] == key_schema
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": emulated.settings.ttl_field_name}
+
+
+def test_the_latest_position_table_streams_new_images_for_the_push_function(emulated: Emulated) -> None:
+    # Given the emulator set up from the local settings
+    table = emulated.client("dynamodb").describe_table(TableName=emulated.settings.latest_table_name)["Table"]
+    # When its stream is read; then it carries each change's new image, at the ARN the stack uses
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert table["LatestStreamArn"] == emulated.resources.latest_table_stream_arn
 
 
 def test_both_queues_exist_under_their_settings_names(emulated: Emulated) -> None:

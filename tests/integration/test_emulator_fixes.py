@@ -188,3 +188,42 @@ def test_a_query_reads_its_partition_only_with_dynamodb_order_paging_and_conditi
         ExpressionAttributeValues={":bus": {"S": "bus-99"}},
     )
     assert empty["Items"] == []
+
+
+def test_concurrent_writes_to_a_streamed_table_get_unique_ordered_stream_sequence_numbers(
+    moto_endpoint: str,
+) -> None:
+    # Given a table with a stream, and 4 clients each writing 25 items at once
+    dynamodb = boto3.client("dynamodb")
+    name = f"streamed-{uuid.uuid4().hex[:8]}"
+    description = dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "busId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "busId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]
+
+    def client(number: int) -> None:
+        writer = boto3.client("dynamodb")
+        for index in range(25):
+            writer.put_item(TableName=name, Item={"busId": {"S": f"{number}-{index}"}})
+
+    threads = [threading.Thread(target=client, args=(number,)) for number in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # When the stream is read from its start
+    streams = boto3.client("dynamodbstreams")
+    arn = description["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+    numbers = [int(record["dynamodb"]["SequenceNumber"]) for record in records]
+    # Then every write is there once, each with a number of its own, in the order they were added
+    assert sorted(record["dynamodb"]["Keys"]["busId"]["S"] for record in records) == sorted(
+        f"{number}-{index}" for number in range(THREADS) for index in range(25)
+    )
+    assert numbers == sorted(set(numbers))
+    dynamodb.delete_table(TableName=name)

@@ -1,11 +1,13 @@
 """The data layer, wired from validated settings."""
 
 from busgps.dal.clients import dynamodb_client, sqs_client
+from busgps.dal.connections import DynamoConnectionStore
 from busgps.dal.dead_letters import SqsDeadLetterSink
 from busgps.dal.history import DynamoHistoryStore
 from busgps.dal.items import ItemLayout
 from busgps.dal.positions import DynamoPositionStore
-from busgps.settings import ConsumerSettings, TableSettings
+from busgps.dal.websocket import ConnectionSender, management_client
+from busgps.settings import ConnectionSettings, ConsumerSettings, TableSettings
 
 
 def position_store(settings: TableSettings) -> DynamoPositionStore:
@@ -25,3 +27,15 @@ def position_store(settings: TableSettings) -> DynamoPositionStore:
 
 def dead_letter_sink(settings: ConsumerSettings) -> SqsDeadLetterSink:
     return SqsDeadLetterSink(client=sqs_client(), queue_url=settings.dead_letter_queue_url)
+
+
+def connection_store(settings: ConnectionSettings) -> DynamoConnectionStore:
+    return DynamoConnectionStore(
+        client=dynamodb_client(),
+        table_name=settings.connections_table_name,
+        ttl_field_name=settings.ttl_field_name,
+    )
+
+
+def connection_sender(settings: ConnectionSettings) -> ConnectionSender:
+    return ConnectionSender(client=management_client(settings.websocket_callback_url))

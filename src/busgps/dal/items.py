@@ -52,23 +52,7 @@ class ItemLayout:
         return {name: _serializer.serialize(value) for name, value in attributes.items()}
 
     def from_item(self, item: dict[str, Any]) -> Position:
-        values = {name: _deserializer.deserialize(value) for name, value in item.items()}
-        optional: dict[str, Any] = {name: values.get(name) for name in OPTIONAL_FIELDS}
-        descriptors: dict[str, Any] = {
-            name: values.get(api_name) for name, api_name in DESCRIPTOR_FIELDS.items()
-        }
-        if descriptors["direction_id"] is not None:
-            descriptors["direction_id"] = int(descriptors["direction_id"])
-        return Position(
-            bus_id=str(values["busId"]),
-            time_ms=int(values["positionTimeMs"]),
-            latitude=Decimal(values["latitude"]),
-            longitude=Decimal(values["longitude"]),
-            received_at_ms=int(values["receivedAtMs"]),
-            sequence_number=str(values["sequenceNumber"]),
-            **optional,
-            **descriptors,
-        )
+        return position_from_item(item)
 
     def state_from_item(self, item: dict[str, Any]) -> BusState:
         """The bus's latest fix, and the last fix it kept in history when the item says so."""
@@ -78,3 +62,22 @@ class ItemLayout:
         time_ms, latitude, longitude = (_deserializer.deserialize(item[name]) for name in _KEPT_FIELDS)
         kept = Position(latest.bus_id, int(time_ms), Decimal(latitude), Decimal(longitude), 0, "0")
         return BusState(latest=latest, kept=kept)
+
+
+def position_from_item(item: dict[str, Any]) -> Position:
+    """A position from its item, as a read returns it or as a table's stream carries its image."""
+    values = {name: _deserializer.deserialize(value) for name, value in item.items()}
+    optional: dict[str, Any] = {name: values.get(name) for name in OPTIONAL_FIELDS}
+    descriptors: dict[str, Any] = {name: values.get(api_name) for name, api_name in DESCRIPTOR_FIELDS.items()}
+    if descriptors["direction_id"] is not None:
+        descriptors["direction_id"] = int(descriptors["direction_id"])
+    return Position(
+        bus_id=str(values["busId"]),
+        time_ms=int(values["positionTimeMs"]),
+        latitude=Decimal(values["latitude"]),
+        longitude=Decimal(values["longitude"]),
+        received_at_ms=int(values["receivedAtMs"]),
+        sequence_number=str(values["sequenceNumber"]),
+        **optional,
+        **descriptors,
+    )

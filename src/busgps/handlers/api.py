@@ -1,9 +1,7 @@
 """The query API Lambda: an API Gateway REST proxy integration on Powertools' resolver."""
 
-import json
 import time
 import urllib.parse
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -15,21 +13,11 @@ from busgps.dal.factory import position_store
 from busgps.logic import queries
 from busgps.logic.errors import InvalidParameter, NotFound
 from busgps.logic.feed import FeedSnapshots, feed_answer
+from busgps.models.api import to_json
 from busgps.observability import logger
 from busgps.settings import api_settings
 
 GEOJSON = "application/geo+json"
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def to_json(body: object) -> str:
-    """JSON with DynamoDB's decimals as JSON numbers."""
-    return json.dumps(body, separators=(",", ":"), default=_json_default)
 
 
 def _error(status: int, message: str) -> Response[str]:

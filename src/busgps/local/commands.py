@@ -13,6 +13,7 @@ from busgps.local.stack import DEFAULT_STATE_DIR, StackOptions, run_stack
 
 DEFAULT_GATEWAY_PORT = 8000
 DEFAULT_EMULATOR_PORT = 4566
+DEFAULT_WEBSOCKET_PORT = 8001
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # The stack stops within a few seconds; this leaves room for a loaded machine.
 STOP_TIMEOUT_SECONDS = 15.0
@@ -43,6 +44,12 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         help="moto server port; 0 picks a free one (default: %(default)s)",
     )
     up.add_argument(
+        "--websocket-port",
+        type=int,
+        default=DEFAULT_WEBSOCKET_PORT,
+        help="WebSocket API port; 0 picks a free one (default: %(default)s)",
+    )
+    up.add_argument(
         "--lambda-port",
         type=int,
         default=0,
@@ -57,6 +64,12 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         type=Path,
         default=Path("api") / "openapi.yaml",
         help="OpenAPI document the gateway serves (default: %(default)s)",
+    )
+    up.add_argument(
+        "--map-dir",
+        type=Path,
+        default=Path("web") / "map",
+        help="the operations map's static files, served under /map/ (default: %(default)s)",
     )
     up.add_argument(
         "--state-dir",
@@ -143,6 +156,8 @@ def _up(arguments: argparse.Namespace) -> int:
             host=arguments.host,
             port=arguments.port,
             emulator_port=arguments.emulator_port,
+            websocket_port=arguments.websocket_port,
+            map_dir=arguments.map_dir,
             lambda_port=arguments.lambda_port,
             access_log=arguments.access_log,
             throttling=arguments.throttling,

@@ -10,7 +10,7 @@ from typing import Literal
 
 import hcl2
 from hcl2.utils import SerializationOptions
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from busgps.models.problems import describe
 
@@ -35,6 +35,7 @@ class EnvironmentSettings(BaseModel):
     invalid_records_queue_name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,80}$")
     consumer_failure_queue_name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,80}$")
     user_pool_name: str = Field(pattern=r"^[\w\s+=,.@-]{1,128}$")
+    connections_table_name: str = Field(pattern=r"^[a-zA-Z0-9_.-]{3,255}$")
 
     kinesis_stream_mode: Literal["PROVISIONED", "ON_DEMAND"]
     kinesis_shard_count: int = Field(ge=1)
@@ -62,6 +63,17 @@ class EnvironmentSettings(BaseModel):
     consumer_bisect_batch_on_function_error: bool
     consumer_starting_position: Literal["TRIM_HORIZON", "LATEST"]
 
+    # The limits of Lambda's CreateEventSourceMapping for a DynamoDB Streams source.
+    push_batch_size: int = Field(ge=1, le=10000)
+    push_batching_window_seconds: int = Field(ge=0, le=300)
+    push_maximum_retry_attempts: int = Field(ge=-1, le=10000)
+    push_maximum_record_age_seconds: int = Field(ge=-1, le=604800)
+
+    # Empty, or an http(s) URL template with {z}, {x} and {y}, as Leaflet's tile layers take.
+    map_tile_url: str = Field(pattern=r"^$|^https?://\S*\{z\}\S*\{x\}\S*\{y\}\S*$")
+    map_tile_attribution: str
+    map_stale_after_seconds: int = Field(gt=0, le=86400)
+
     lambda_architecture: Literal["arm64", "x86_64"]
     lambda_memory_mb: int = Field(ge=128, le=10240)
     lambda_timeout_seconds: int = Field(ge=1, le=900)
@@ -80,12 +92,20 @@ class EnvironmentSettings(BaseModel):
     waf_enabled: bool
     waf_rate_limit_per_address: int = Field(ge=10, le=2_000_000_000)
 
-    @field_validator("consumer_maximum_record_age_seconds")
+    @field_validator("consumer_maximum_record_age_seconds", "push_maximum_record_age_seconds")
     @classmethod
     def _record_age_is_infinite_or_at_least_a_minute(cls, value: int) -> int:
         if value != -1 and value < 60:
             raise ValueError("must be -1 (infinite) or between 60 and 604800 seconds, as Lambda requires")
         return value
+
+    @model_validator(mode="after")
+    def _a_bus_is_stale_before_it_leaves_the_map(self) -> "EnvironmentSettings":
+        if self.map_stale_after_seconds >= self.feed_max_age_seconds:
+            raise ValueError(
+                "map_stale_after_seconds must be less than feed_max_age_seconds, when a bus leaves the map"
+            )
+        return self
 
 
 def load_environment_settings(path: Path = DEFAULT_SETTINGS_PATH) -> EnvironmentSettings:

@@ -25,6 +25,7 @@ import boto3
 import requests
 
 from busgps.dal import history
+from busgps.dal.connections import connections_key_schema
 from busgps.dal.items import latest_key_schema
 from busgps.local.config import EnvironmentSettings
 from busgps.local.emulator_faults import FAULTS_PATH
@@ -32,7 +33,11 @@ from busgps.local.faults import EMULATOR_KINDS, FaultSpec
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeDefinitionTypeDef, KeySchemaElementTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeDefinitionTypeDef,
+        KeySchemaElementTypeDef,
+        StreamSpecificationTypeDef,
+    )
     from mypy_boto3_kinesis import KinesisClient
 
 logger = logging.getLogger(__name__)
@@ -132,7 +137,9 @@ class LocalResources:
     stream_name: str
     stream_arn: str
     latest_table_name: str
+    latest_table_stream_arn: str
     history_table_name: str
+    connections_table_name: str
     invalid_records_queue_url: str
     consumer_failure_queue_url: str
     user_pool_id: str
@@ -156,8 +163,12 @@ def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalR
     session = emulator_session(settings.aws_region)
     stream_arn = _create_stream(session.client("kinesis", endpoint_url=endpoint_url), settings)
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-    _create_table(dynamodb, settings, settings.latest_table_name, latest_key_schema())
+    # The latest-position table's stream feeds the push function: only what became a bus's latest.
+    latest_stream_arn = _create_table(
+        dynamodb, settings, settings.latest_table_name, latest_key_schema(), stream=True
+    )
     _create_table(dynamodb, settings, settings.history_table_name, history.key_schema())
+    _create_table(dynamodb, settings, settings.connections_table_name, connections_key_schema())
     sqs = session.client("sqs", endpoint_url=endpoint_url)
     invalid_records_queue_url = sqs.create_queue(QueueName=settings.invalid_records_queue_name)["QueueUrl"]
     failure_queue_url = sqs.create_queue(QueueName=settings.consumer_failure_queue_name)["QueueUrl"]
@@ -180,7 +191,9 @@ def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalR
         stream_name=settings.stream_name,
         stream_arn=stream_arn,
         latest_table_name=settings.latest_table_name,
+        latest_table_stream_arn=latest_stream_arn,
         history_table_name=settings.history_table_name,
+        connections_table_name=settings.connections_table_name,
         invalid_records_queue_url=invalid_records_queue_url,
         consumer_failure_queue_url=failure_queue_url,
         user_pool_id=pool["Id"],
@@ -229,20 +242,31 @@ def _create_table(
     settings: EnvironmentSettings,
     name: str,
     schema: tuple[list["KeySchemaElementTypeDef"], list["AttributeDefinitionTypeDef"]],
-) -> None:
+    *,
+    stream: bool = False,
+) -> str:
+    """Create an on-demand table with TTL on the settings' field; its stream's ARN ("" without one)."""
     if settings.dynamodb_billing_mode != "PAY_PER_REQUEST":
         raise EmulatorError(
             "the settings have no read/write capacities, so tables can only be created on demand: "
             'set dynamodb_billing_mode = "PAY_PER_REQUEST"'
         )
     key_schema, attributes = schema
-    dynamodb.create_table(
-        TableName=name, KeySchema=key_schema, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST"
-    )
+    streaming: StreamSpecificationTypeDef = {"StreamEnabled": stream}
+    if stream:
+        streaming["StreamViewType"] = "NEW_IMAGE"
+    description = dynamodb.create_table(
+        TableName=name,
+        KeySchema=key_schema,
+        AttributeDefinitions=attributes,
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification=streaming,
+    )["TableDescription"]
     dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     dynamodb.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": settings.ttl_field_name}
     )
+    return description.get("LatestStreamArn", "")
 
 
 def serve_while_parent_lives(arguments: list[str]) -> None:

@@ -1,6 +1,7 @@
-"""Lambda's event source mapping for a Kinesis stream, run on one machine.
+"""Lambda's event source mapping for a stream (Kinesis, or a DynamoDB table's stream), run on one machine.
 
-It does what Lambda documents for a Kinesis source with `ReportBatchItemFailures`:
+It does what Lambda documents for a Kinesis or DynamoDB Streams source with `ReportBatchItemFailures`
+(the two differ only in how a shard is read and how a record looks in the event: `StreamReader`):
 - one poller per shard; batches of a shard are processed in order, shards in parallel (a shard that
   retries never holds up another);
 - named by its dotted path, the handler runs in one execution environment per shard (a process of its
@@ -8,13 +9,13 @@ It does what Lambda documents for a Kinesis source with `ReportBatchItemFailures
   given as a callable (as tests do), it runs in this process, one invocation at a time, as in a single
   execution environment;
 - a batch is invoked when it holds `batch_size` records or when the batching window has passed;
-- the handler gets the exact Kinesis event shape and a Lambda-like context;
+- the handler gets the exact event shape of its source and a Lambda-like context;
 - `batchItemFailures` checkpoints at the lowest failed sequence number and retries from there; an
   empty, malformed or unknown `itemIdentifier` fails the whole batch;
 - a function error splits the batch in two when bisect is on (splitting uses no retry), otherwise it
   uses a retry; after `maximum_retry_attempts` retries, or once records are older than
   `maximum_record_age_seconds`, the records are discarded and Lambda's on-failure record describing
-  them is sent to the failure queue.
+  them is sent to the failure queue (or only logged, for a mapping without one).
 
 Given a fault spec (`busgps.local.faults`), it also does what Lambda does on a bad day: an execution
 environment killed or hung in the middle of an invocation, a batch delivered again.
@@ -26,10 +27,10 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -44,6 +45,7 @@ from busgps.local.faults import MAPPING_KINDS, FaultCounts, FaultSpec, Invocatio
 from busgps.local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_kinesis import KinesisClient
     from mypy_boto3_sqs import SQSClient
 
@@ -72,7 +74,8 @@ class EventSourceMappingConfig:
     function_arn: str
     # The function's execution role, which Lambda reports as invokeIdentityArn.
     invoke_identity_arn: str
-    on_failure_queue_url: str
+    # None: a mapping without an on-failure destination (discarded records are only logged).
+    on_failure_queue_url: str | None
     batch_size: int
     batching_window_seconds: float
     maximum_retry_attempts: int
@@ -113,6 +116,27 @@ class EventSourceMappingConfig:
             function_memory_mb=settings.lambda_memory_mb,
         )
 
+    @classmethod
+    def for_push(
+        cls, settings: EnvironmentSettings, *, stream_arn: str, function_arn: str, invoke_identity_arn: str
+    ) -> "EventSourceMappingConfig":
+        """The push function's mapping on the latest-position table's stream: no failure queue (a
+        position not pushed is still stored and served), from the newest record on, never halved."""
+        return cls(
+            stream_arn=stream_arn,
+            function_arn=function_arn,
+            invoke_identity_arn=invoke_identity_arn,
+            on_failure_queue_url=None,
+            batch_size=settings.push_batch_size,
+            batching_window_seconds=settings.push_batching_window_seconds,
+            maximum_retry_attempts=settings.push_maximum_retry_attempts,
+            maximum_record_age_seconds=settings.push_maximum_record_age_seconds,
+            bisect_batch_on_function_error=False,
+            starting_position="LATEST",
+            function_timeout_seconds=settings.lambda_timeout_seconds,
+            function_memory_mb=settings.lambda_memory_mb,
+        )
+
     @property
     def stream_name(self) -> str:
         return self.stream_arn.split(":stream/", 1)[1]
@@ -133,7 +157,9 @@ class StreamRecord:
     approximate_arrival_timestamp: float
 
 
-def kinesis_event(records: list[StreamRecord], stream_arn: str, invoke_identity_arn: str) -> dict[str, Any]:
+def kinesis_event(
+    records: Sequence[StreamRecord], stream_arn: str, invoke_identity_arn: str
+) -> dict[str, Any]:
     """The event Lambda passes to a function for a batch of Kinesis records of one stream."""
     region = stream_arn.split(":")[3]
     return {
@@ -159,6 +185,164 @@ def kinesis_event(records: list[StreamRecord], stream_arn: str, invoke_identity_
     }
 
 
+class ShardRecord(Protocol):
+    """What the mapping needs of a record of any stream: where it is, and when it arrived."""
+
+    @property
+    def shard_id(self) -> str: ...
+
+    @property
+    def sequence_number(self) -> str: ...
+
+    @property
+    def approximate_arrival_timestamp(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class DynamoDBStreamRecord:
+    """A record of a DynamoDB table's stream, in the form Lambda's event holds it."""
+
+    shard_id: str
+    sequence_number: str
+    approximate_arrival_timestamp: float
+    event_record: dict[str, Any]
+
+
+class StreamReader(Protocol):
+    """How one kind of stream is read, and how its records look in Lambda's event."""
+
+    # The key of the on-failure record's batch description (KinesisBatchInfo, DDBStreamBatchInfo).
+    batch_info_key: str
+
+    def shard_ids(self) -> list[str]: ...
+
+    def shard_iterator(self, shard_id: str, after_sequence_number: str | None) -> str:
+        """Where to read: the starting position, or just after the last record read."""
+        ...
+
+    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[ShardRecord], str | None]:
+        """The records at `iterator` and the next iterator (None once the shard is closed)."""
+        ...
+
+    def event(self, records: Sequence[ShardRecord]) -> dict[str, Any]:
+        """The event Lambda passes to the function for these records."""
+        ...
+
+
+class KinesisReader:
+    """A Kinesis data stream, read with GetRecords; the events are `kinesis_event`'s."""
+
+    batch_info_key = "KinesisBatchInfo"
+
+    def __init__(self, config: EventSourceMappingConfig, kinesis: "KinesisClient") -> None:
+        self._config = config
+        self._kinesis = kinesis
+
+    def shard_ids(self) -> list[str]:
+        response = self._kinesis.list_shards(StreamName=self._config.stream_name)
+        shards = list(response["Shards"])
+        while response.get("NextToken"):
+            response = self._kinesis.list_shards(NextToken=response["NextToken"])
+            shards.extend(response["Shards"])
+        return [shard["ShardId"] for shard in shards]
+
+    def shard_iterator(self, shard_id: str, after_sequence_number: str | None) -> str:
+        if after_sequence_number is None:
+            response = self._kinesis.get_shard_iterator(
+                StreamName=self._config.stream_name,
+                ShardId=shard_id,
+                ShardIteratorType=self._config.starting_position,
+            )
+        else:
+            response = self._kinesis.get_shard_iterator(
+                StreamName=self._config.stream_name,
+                ShardId=shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                StartingSequenceNumber=after_sequence_number,
+            )
+        return response["ShardIterator"]
+
+    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[ShardRecord], str | None]:
+        response = self._kinesis.get_records(ShardIterator=iterator, Limit=limit)
+        records: list[ShardRecord] = [
+            StreamRecord(
+                shard_id=shard_id,
+                sequence_number=raw["SequenceNumber"],
+                partition_key=raw["PartitionKey"],
+                data=raw["Data"],
+                approximate_arrival_timestamp=raw["ApproximateArrivalTimestamp"].timestamp(),
+            )
+            for raw in response["Records"]
+        ]
+        return records, response.get("NextShardIterator")
+
+    def event(self, records: Sequence[ShardRecord]) -> dict[str, Any]:
+        kinesis_records = [record for record in records if isinstance(record, StreamRecord)]
+        return kinesis_event(kinesis_records, self._config.stream_arn, self._config.invoke_identity_arn)
+
+
+class DynamoDBStreamReader:
+    """A DynamoDB table's stream, read with DynamoDB Streams; records as Lambda's DynamoDB event holds
+    them (the stream record, times in epoch seconds, and the stream's ARN)."""
+
+    batch_info_key = "DDBStreamBatchInfo"
+
+    def __init__(self, config: EventSourceMappingConfig, streams: "DynamoDBStreamsClient") -> None:
+        self._config = config
+        self._streams = streams
+
+    def shard_ids(self) -> list[str]:
+        description = self._streams.describe_stream(StreamArn=self._config.stream_arn)["StreamDescription"]
+        return [shard["ShardId"] for shard in description.get("Shards", [])]
+
+    def shard_iterator(self, shard_id: str, after_sequence_number: str | None) -> str:
+        if after_sequence_number is None:
+            response = self._streams.get_shard_iterator(
+                StreamArn=self._config.stream_arn,
+                ShardId=shard_id,
+                ShardIteratorType=self._config.starting_position,
+            )
+        else:
+            response = self._streams.get_shard_iterator(
+                StreamArn=self._config.stream_arn,
+                ShardId=shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=after_sequence_number,
+            )
+        return response["ShardIterator"]
+
+    def get_records(self, shard_id: str, iterator: str, limit: int) -> tuple[list[ShardRecord], str | None]:
+        # DynamoDB Streams returns at most 1,000 records a call.
+        response = self._streams.get_records(ShardIterator=iterator, Limit=min(limit, 1000))
+        records: list[ShardRecord] = [self._record(shard_id, raw) for raw in response["Records"]]
+        return records, response.get("NextShardIterator")
+
+    def _record(self, shard_id: str, raw: Any) -> DynamoDBStreamRecord:
+        change = dict(raw["dynamodb"])
+        created = change["ApproximateCreationDateTime"]
+        created_seconds = created.timestamp() if isinstance(created, datetime) else float(created)
+        change["ApproximateCreationDateTime"] = created_seconds
+        return DynamoDBStreamRecord(
+            shard_id=shard_id,
+            sequence_number=change["SequenceNumber"],
+            approximate_arrival_timestamp=created_seconds,
+            event_record={
+                "eventID": raw["eventID"],
+                "eventName": raw["eventName"],
+                "eventVersion": raw.get("eventVersion", "1.1"),
+                "eventSource": "aws:dynamodb",
+                "awsRegion": self._config.stream_arn.split(":")[3],
+                "dynamodb": change,
+                "eventSourceARN": self._config.stream_arn,
+            },
+        )
+
+    def event(self, records: Sequence[ShardRecord]) -> dict[str, Any]:
+        return {
+            "Records": [record.event_record for record in records if isinstance(record, DynamoDBStreamRecord)]
+        }
+
+
 @dataclass(frozen=True)
 class InvocationOutcome:
     """How one invocation ended, as the event source mapping reads the function's answer."""
@@ -173,7 +357,7 @@ class InvocationOutcome:
         return self.retry_from is None
 
 
-def read_response(response: Any, records: list[StreamRecord], request_id: str) -> InvocationOutcome:
+def read_response(response: Any, records: Sequence[ShardRecord], request_id: str) -> InvocationOutcome:
     """Apply Lambda's rules for a partial batch response to what the handler returned."""
     whole_batch = InvocationOutcome(request_id, retry_from=0, function_error=True)
     if response is None:
@@ -197,7 +381,7 @@ def read_response(response: Any, records: list[StreamRecord], request_id: str) -
 
 @dataclass
 class _PendingBatch:
-    records: list[StreamRecord]
+    records: list[ShardRecord]
     invoke_count: int = 0
     retries: int = 0
 
@@ -212,18 +396,20 @@ class ShardProcessor:
         sqs: "SQSClient",
         stop_event: threading.Event,
         invocation_lock: threading.Lock,
+        reader: StreamReader,
         clock: Clock = time.time,
         faults: InvocationFaults | None = None,
     ) -> None:
         self._config = config
         self._handler = handler
         self._sqs = sqs
+        self._reader = reader
         self._stop = stop_event
         self._invocation_lock = invocation_lock
         self._clock = clock
         self._faults = faults
 
-    def process(self, records: list[StreamRecord]) -> None:
+    def process(self, records: list[ShardRecord]) -> None:
         """Return once every record succeeded or was discarded (or the mapping is stopping)."""
         work = [_PendingBatch(records)]
         while work and not self._stop.is_set():
@@ -256,7 +442,7 @@ class ShardProcessor:
         maximum = self._config.maximum_retry_attempts
         return maximum == -1 or batch.retries < maximum
 
-    def _discard_expired(self, batch: _PendingBatch) -> list[StreamRecord]:
+    def _discard_expired(self, batch: _PendingBatch) -> list[ShardRecord]:
         """Drop (and report) the records older than the maximum record age; they come first in a shard."""
         maximum_age = self._config.maximum_record_age_seconds
         if maximum_age == -1:
@@ -267,14 +453,14 @@ class ShardProcessor:
             self._send_on_failure(expired, "RecordAgeExceeded", batch.invoke_count, None)
         return batch.records[len(expired) :]
 
-    def _invoke(self, records: list[StreamRecord]) -> InvocationOutcome:
+    def _invoke(self, records: list[ShardRecord]) -> InvocationOutcome:
         context = LambdaContext(
             function_name=self._config.function_name,
             invoked_function_arn=self._config.function_arn,
             memory_limit_in_mb=self._config.function_memory_mb,
             timeout_seconds=self._config.function_timeout_seconds,
         )
-        event = kinesis_event(records, self._config.stream_arn, self._config.invoke_identity_arn)
+        event = self._reader.event(records)
         with self._invocation_lock:
             started = time.monotonic()
             handler, faults = self._handler, self._faults
@@ -295,18 +481,26 @@ class ShardProcessor:
                 )
                 return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
             except Exception:
-                logger.exception("consumer failed on %d records of %s", len(records), records[0].shard_id)
+                logger.exception(
+                    "%s failed on %d records of %s",
+                    self._config.function_name,
+                    len(records),
+                    records[0].shard_id,
+                )
                 return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
             duration = time.monotonic() - started
         if self._faults is not None:
             self._faults.timed(duration)
         if duration > self._config.function_timeout_seconds:
-            logger.error("consumer timed out after %ss", self._config.function_timeout_seconds)
+            logger.error(
+                "%s timed out after %ss", self._config.function_name, self._config.function_timeout_seconds
+            )
             return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
         outcome = read_response(response, records, context.aws_request_id)
         if not outcome.succeeded:
             logger.warning(
-                "consumer reported failures in %s from record %d of %d",
+                "%s reported failures in %s from record %d of %d",
+                self._config.function_name,
                 records[0].shard_id,
                 outcome.retry_from,
                 len(records),
@@ -315,25 +509,31 @@ class ShardProcessor:
 
     def _send_on_failure(
         self,
-        records: list[StreamRecord],
+        records: list[ShardRecord],
         condition: Literal["RetryAttemptsExhausted", "RecordAgeExceeded"],
         invoke_count: int,
         last_outcome: InvocationOutcome | None,
     ) -> None:
         message = on_failure_record(
-            self._config, records, condition, invoke_count, last_outcome, self._clock()
+            self._config,
+            records,
+            condition,
+            invoke_count,
+            last_outcome,
+            self._clock(),
+            self._reader.batch_info_key,
         )
+        queue_url = self._config.on_failure_queue_url
         logger.error(
-            "discarding %d records of %s (%s): sent to the failure queue",
+            "discarding %d records of %s (%s): %s",
             len(records),
             records[0].shard_id,
             condition,
+            "sent to the failure queue" if queue_url else json.dumps(message),
         )
-        while not self._stop.is_set():
+        while queue_url is not None and not self._stop.is_set():
             try:
-                self._sqs.send_message(
-                    QueueUrl=self._config.on_failure_queue_url, MessageBody=json.dumps(message)
-                )
+                self._sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
                 return
             except (BotoCoreError, ClientError):
                 logger.exception("cannot send the on-failure record; trying again")
@@ -342,13 +542,14 @@ class ShardProcessor:
 
 def on_failure_record(
     config: EventSourceMappingConfig,
-    records: list[StreamRecord],
+    records: list[ShardRecord],
     condition: Literal["RetryAttemptsExhausted", "RecordAgeExceeded"],
     invoke_count: int,
     last_outcome: InvocationOutcome | None,
     now: float,
+    batch_info_key: str = KinesisReader.batch_info_key,
 ) -> dict[str, Any]:
-    """The record Lambda sends to an on-failure destination for discarded Kinesis records."""
+    """The record Lambda sends to an on-failure destination for discarded stream records."""
     response_context: dict[str, Any] = {}
     if last_outcome is not None:
         response_context = {"statusCode": 200, "executedVersion": "$LATEST"}
@@ -364,7 +565,7 @@ def on_failure_record(
         "responseContext": response_context,
         "version": "1.0",
         "timestamp": _iso_timestamp(now),
-        "KinesisBatchInfo": {
+        batch_info_key: {
             "shardId": records[0].shard_id,
             "startSequenceNumber": records[0].sequence_number,
             "endSequenceNumber": records[-1].sequence_number,
@@ -389,14 +590,14 @@ class ShardPoller(threading.Thread):
         self,
         config: EventSourceMappingConfig,
         shard_id: str,
-        kinesis: "KinesisClient",
+        reader: StreamReader,
         processor: ShardProcessor,
         stop_event: threading.Event,
     ) -> None:
-        super().__init__(name=f"esm-{shard_id}", daemon=True)
+        super().__init__(name=f"esm-{config.function_name}-{shard_id}", daemon=True)
         self._config = config
         self._shard_id = shard_id
-        self._kinesis = kinesis
+        self._reader = reader
         self._processor = processor
         self._stop_event = stop_event
         self._last_sequence_number: str | None = None
@@ -409,7 +610,7 @@ class ShardPoller(threading.Thread):
 
     def _poll(self) -> None:
         iterator: str | None = None
-        buffer: list[StreamRecord] = []
+        buffer: list[ShardRecord] = []
         first_buffered_at = 0.0
         last_poll = 0.0
         interval = max(self._config.poll_interval_seconds, MINIMUM_POLL_INTERVAL_SECONDS)
@@ -419,10 +620,9 @@ class ShardPoller(threading.Thread):
             last_poll = time.monotonic()
             try:
                 if iterator is None:
-                    iterator = self._shard_iterator()
-                response = self._kinesis.get_records(
-                    ShardIterator=iterator,
-                    Limit=min(GET_RECORDS_LIMIT, self._config.batch_size - len(buffer)),
+                    iterator = self._reader.shard_iterator(self._shard_id, self._last_sequence_number)
+                records, iterator = self._reader.get_records(
+                    self._shard_id, iterator, min(GET_RECORDS_LIMIT, self._config.batch_size - len(buffer))
                 )
             except ClientError as error:
                 if error.response["Error"]["Code"] != "ExpiredIteratorException":
@@ -433,8 +633,6 @@ class ShardPoller(threading.Thread):
                 logger.warning("GetRecords failed on %s: %s", self._shard_id, error)
                 self._stop_event.wait(ERROR_BACKOFF_SECONDS)
                 continue
-            iterator = response.get("NextShardIterator")
-            records = [self._stream_record(raw) for raw in response["Records"]]
             if records:
                 if not buffer:
                     first_buffered_at = time.monotonic()
@@ -449,41 +647,15 @@ class ShardPoller(threading.Thread):
                 logger.info("shard %s is closed; its poller ends", self._shard_id)
                 return
 
-    def _shard_iterator(self) -> str:
-        """Where to read: the starting position, or just after the last record read (expired iterator)."""
-        if self._last_sequence_number is None:
-            response = self._kinesis.get_shard_iterator(
-                StreamName=self._config.stream_name,
-                ShardId=self._shard_id,
-                ShardIteratorType=self._config.starting_position,
-            )
-        else:
-            response = self._kinesis.get_shard_iterator(
-                StreamName=self._config.stream_name,
-                ShardId=self._shard_id,
-                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                StartingSequenceNumber=self._last_sequence_number,
-            )
-        return response["ShardIterator"]
 
-    def _stream_record(self, raw: Any) -> StreamRecord:
-        return StreamRecord(
-            shard_id=self._shard_id,
-            sequence_number=raw["SequenceNumber"],
-            partition_key=raw["PartitionKey"],
-            data=raw["Data"],
-            approximate_arrival_timestamp=raw["ApproximateArrivalTimestamp"].timestamp(),
-        )
-
-
-class KinesisEventSourceMapping:
-    """Polls every shard of the stream in its own thread and invokes the handler with its batches."""
+class EventSourceMapping:
+    """Polls every shard of a stream in its own thread and invokes the handler with its batches."""
 
     def __init__(
         self,
         config: EventSourceMappingConfig,
         handler: Handler | str,
-        kinesis: "KinesisClient",
+        reader: StreamReader,
         sqs: "SQSClient",
         clock: Clock = time.time,
         function_output: OutputSink = write_to_stdout,
@@ -497,10 +669,10 @@ class KinesisEventSourceMapping:
         """
         self._config = config
         self._handler = handler
+        self._reader = reader
         self._function_output = function_output
         self._faults = faults if faults is not None and faults.injects_any(MAPPING_KINDS) else None
         self.fault_counts = FaultCounts()
-        self._kinesis = kinesis
         self._sqs = sqs
         self._clock = clock
         self._stop = threading.Event()
@@ -518,19 +690,26 @@ class KinesisEventSourceMapping:
         return self._handler, self._invocation_lock
 
     def start(self) -> None:
-        shard_ids = [shard["ShardId"] for shard in self._list_shards()]
+        shard_ids = self._reader.shard_ids()
         for shard_id in shard_ids:
             handler, invocation_lock = self._handler_for_shard()
             faults = None
             if self._faults is not None:
                 faults = InvocationFaults(self._faults, f"mapping:{shard_id}", self.fault_counts)
             processor = ShardProcessor(
-                self._config, handler, self._sqs, self._stop, invocation_lock, self._clock, faults
+                self._config,
+                handler,
+                self._sqs,
+                self._stop,
+                invocation_lock,
+                self._reader,
+                self._clock,
+                faults,
             )
-            poller = ShardPoller(self._config, shard_id, self._kinesis, processor, self._stop)
+            poller = ShardPoller(self._config, shard_id, self._reader, processor, self._stop)
             poller.start()
             self._pollers.append(poller)
-        logger.info("event source mapping polls %d shards of %s", len(shard_ids), self._config.stream_name)
+        logger.info("event source mapping polls %d shards of %s", len(shard_ids), self._config.stream_arn)
 
     def stop(self, timeout_seconds: float = 5.0) -> None:
         """Ask every poller to stop and wait for them; a batch being invoked finishes first."""
@@ -544,18 +723,40 @@ class KinesisEventSourceMapping:
         for environment in self._environments:
             environment.close()
 
-    def __enter__(self) -> "KinesisEventSourceMapping":
+    def __enter__(self) -> "EventSourceMapping":
         self.start()
         return self
 
     def __exit__(self, *exception: object) -> None:
         self.stop()
 
-    def _list_shards(self) -> list[Any]:
-        shards: list[Any] = []
-        response = self._kinesis.list_shards(StreamName=self._config.stream_name)
-        shards.extend(response["Shards"])
-        while response.get("NextToken"):
-            response = self._kinesis.list_shards(NextToken=response["NextToken"])
-            shards.extend(response["Shards"])
-        return shards
+
+class KinesisEventSourceMapping(EventSourceMapping):
+    """The event source mapping of a Kinesis data stream (the consumer's)."""
+
+    def __init__(
+        self,
+        config: EventSourceMappingConfig,
+        handler: Handler | str,
+        kinesis: "KinesisClient",
+        sqs: "SQSClient",
+        clock: Clock = time.time,
+        function_output: OutputSink = write_to_stdout,
+        faults: FaultSpec | None = None,
+    ) -> None:
+        super().__init__(config, handler, KinesisReader(config, kinesis), sqs, clock, function_output, faults)
+
+
+class DynamoDBStreamEventSourceMapping(EventSourceMapping):
+    """The event source mapping of a DynamoDB table's stream (the push function's)."""
+
+    def __init__(
+        self,
+        config: EventSourceMappingConfig,
+        handler: Handler | str,
+        streams: "DynamoDBStreamsClient",
+        sqs: "SQSClient",
+        clock: Clock = time.time,
+        function_output: OutputSink = write_to_stdout,
+    ) -> None:
+        super().__init__(config, handler, DynamoDBStreamReader(config, streams), sqs, clock, function_output)

@@ -17,7 +17,7 @@ LOG_FILE_NAME = "stack.log"
 def stack_command(state_dir: Path, *options: str) -> list[str]:
     """`busgps local up` on free ports, its lock and stack.json in `state_dir`, with more options."""
     busgps = Path(sys.executable).with_name("busgps")
-    local_up = [str(busgps), "local", "up", "--port", "0", "--emulator-port", "0"]
+    local_up = [str(busgps), "local", "up", "--port", "0", "--emulator-port", "0", "--websocket-port", "0"]
     return [*local_up, "--state-dir", str(state_dir), "--no-access-log", *options]
 
 

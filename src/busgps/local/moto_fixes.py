@@ -11,14 +11,23 @@ Applied in the emulator process only (`busgps.local.emulator`), before moto serv
 - **DynamoDB queries.** moto sorts the whole table on every Query, then keeps one partition's items,
   so a query slows down with the table. Here a query on the table's key reads only its partition, as
   DynamoDB does.
+- **DynamoDB Streams sequence numbers.** moto numbers a stream record by the shard's length before
+  appending it, without a lock, as its Kinesis did: concurrent writes get the same number, and a
+  reader that resumes after that number reads one record twice or skips one. Here numbering and
+  appending happen under a lock, so every record has a number of its own, in the order it was added.
+- **Per-request work done once.** moto lists a response class's methods with `inspect` on every
+  request, and lexes a condition expression from scratch each time it is used (twice a write): both
+  depend on nothing but the class or the expression's text, so they are remembered.
 
 Each fix replaces a method of moto's models; `check_moto_version` refuses a moto whose models these
 were not written for, so that an upgrade fails loudly instead of quietly losing the fix.
 """
 
 import bisect
+import collections
 import contextlib
 import contextvars
+import functools
 import inspect
 import threading
 from collections.abc import Callable, Iterator
@@ -32,6 +41,7 @@ _SEQUENCE_BASE = 49 * 10**54
 _SHARD_SEQUENCE_SPAN = 10**40
 
 _kinesis_lock = threading.Lock()
+_stream_shard_lock = threading.Lock()
 # The partition a DynamoDB Query reads, while moto's query runs (None outside of one).
 _query_partition: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar(
     "query_partition", default=None
@@ -56,6 +66,8 @@ def apply() -> None:
     check_moto_version()
     _fix_kinesis_shards()
     _fix_dynamodb_queries()
+    _fix_dynamodb_stream_shards()
+    _remember_per_request_work()
 
 
 def first_sequence_number(shard_index: int) -> int:
@@ -166,3 +178,47 @@ def _fix_dynamodb_queries() -> None:
     query_one_partition._busgps_fixed = True  # type: ignore[attr-defined]
     Table.all_items = partition_items  # type: ignore[method-assign]
     Table.query = query_one_partition  # type: ignore[method-assign]
+
+
+# DynamoDB Streams
+
+
+def _fix_dynamodb_stream_shards() -> None:
+    from moto.dynamodb.models.table import StreamShard
+
+    if getattr(StreamShard.add, "_busgps_fixed", False):
+        return
+    add: Callable[..., None] = StreamShard.add
+
+    # moto's add reads len(items) for the number, then appends: one lock makes the two one step.
+    def add_in_order(self: Any, old: Any, new: Any) -> None:
+        with _stream_shard_lock:
+            add(self, old, new)
+
+    add_in_order._busgps_fixed = True  # type: ignore[attr-defined]
+    StreamShard.add = add_in_order  # type: ignore[method-assign]
+
+
+# Per-request work
+
+
+def _remember_per_request_work() -> None:
+    from moto.core import responses
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    if getattr(ConditionExpressionParser._lex_condition_expression, "_busgps_fixed", False):
+        return
+    listed = functools.lru_cache(maxsize=None)(responses.method_names_from_class)  # type: ignore[attr-defined]
+    responses.method_names_from_class = listed  # type: ignore[attr-defined]
+    lex: Callable[[Any], Any] = ConditionExpressionParser._lex_condition_expression
+    lexed: dict[str, tuple[Any, ...]] = {}
+
+    def lex_once(self: Any) -> Any:
+        # The nodes are immutable named tuples; each parse consumes its own deque of them.
+        expression = self.condition_expression
+        if expression not in lexed:
+            lexed[expression] = tuple(lex(self))
+        return collections.deque(lexed[expression])
+
+    lex_once._busgps_fixed = True  # type: ignore[attr-defined]
+    ConditionExpressionParser._lex_condition_expression = lex_once  # type: ignore[method-assign]

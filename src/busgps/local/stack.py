@@ -40,10 +40,16 @@ from busgps.local.emulator import (
     MotoServer,
     create_resources,
 )
-from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSourceMapping
+from busgps.local.event_source import (
+    DynamoDBStreamEventSourceMapping,
+    EventSourceMappingConfig,
+    KinesisEventSourceMapping,
+)
 from busgps.local.faults import FAULTS_FILE_NAME, FaultReporter, FaultSpec
+from busgps.local.front import MAP_PAGE, create_front_app, map_config
 from busgps.local.function_logs import FunctionLog
 from busgps.local.lambda_api import LambdaApi, LocalFunction
+from busgps.local.websocket_api import LocalWebSocketApi, WebSocketApiConfig
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +58,10 @@ DEFAULT_STATE_DIR = DEFAULT_STACK_FILE.parent
 STAGE = "local"
 # Run as Lambda runs it: in execution environments of its own, one per shard.
 CONSUMER_HANDLER = "busgps.handlers.consumer.lambda_handler"
-# How the consumer's log lines are labelled on the stack's terminal.
+PUSH_HANDLER = "busgps.handlers.push.lambda_handler"
+# How the functions' log lines are labelled on the stack's terminal.
 CONSUMER_LABEL = "consumer"
+PUSH_LABEL = "push"
 GATEWAY_START_TIMEOUT_SECONDS = 30.0
 # Each part gets this long to stop; the whole stop stays within a few seconds.
 PART_STOP_TIMEOUT_SECONDS = 2.0
@@ -74,6 +82,9 @@ class StackOptions:
     # Lambda's Invoke API for the consumer; 0 picks a free port.
     lambda_port: int = 0
     access_log: bool = True
+    websocket_port: int = 8001
+    # The operations map's static files (web/map, with Leaflet vendored by `make install`).
+    map_dir: Path = Path("web") / "map"
     # The stage's throttling from the settings (api_throttling_rate_limit, api_throttling_burst_limit).
     throttling: bool = True
     # The functions' output as they write it (Powertools JSON), instead of a line per batch.
@@ -90,6 +101,9 @@ class LocalArns:
 
     consumer_function_arn: str
     consumer_role_arn: str
+    push_function_arn: str
+    push_role_arn: str
+    websocket_function_arn: str
     api_function_invoke_arn: str
     api_gateway_kinesis_role_arn: str
 
@@ -101,6 +115,9 @@ class LocalArns:
         return cls(
             consumer_function_arn=f"{lambda_arn}-consumer",
             consumer_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-consumer",
+            push_function_arn=f"{lambda_arn}-push",
+            push_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-push",
+            websocket_function_arn=f"{lambda_arn}-websocket",
             api_function_invoke_arn=(
                 f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{api_function_arn}/invocations"
             ),
@@ -152,7 +169,10 @@ class StackLock:
 
 
 def function_environment(
-    settings: EnvironmentSettings, resources: LocalResources, emulator_endpoint: str
+    settings: EnvironmentSettings,
+    resources: LocalResources,
+    emulator_endpoint: str,
+    websocket_callback_url: str,
 ) -> dict[str, str]:
     """The environment variables Terraform gives the functions, pointed at the emulator."""
     return {
@@ -175,6 +195,8 @@ def function_environment(
         "THINNING_MIN_INTERVAL_SECONDS": str(settings.thinning_min_interval_seconds),
         "FEED_MAX_AGE_SECONDS": str(settings.feed_max_age_seconds),
         "FEED_REFRESH_SECONDS": str(settings.feed_refresh_seconds),
+        "CONNECTIONS_TABLE_NAME": resources.connections_table_name,
+        "WEBSOCKET_CALLBACK_URL": websocket_callback_url,
     }
 
 
@@ -185,6 +207,7 @@ def stack_details(
     api_url: str,
     emulator_endpoint: str,
     lambda_endpoint: str,
+    websocket_url: str,
 ) -> dict[str, Any]:
     """The content of `.local/stack.json`; README's "Local stack" section documents each key."""
     return {
@@ -192,6 +215,8 @@ def stack_details(
         "post_url": f"{api_url}/post-gps",
         "get_url": f"{api_url}/get-gps",
         "health_url": f"{api_url}/health",
+        "websocketUrl": websocket_url,
+        "mapUrl": f"{api_url}{MAP_PAGE}",
         "region": settings.aws_region,
         "emulator_endpoint": emulator_endpoint,
         "user_pool_id": resources.user_pool_id,
@@ -203,6 +228,7 @@ def stack_details(
         "stream_arn": resources.stream_arn,
         "latest_table_name": resources.latest_table_name,
         "history_table_name": resources.history_table_name,
+        "connections_table_name": resources.connections_table_name,
         "invalid_records_queue_url": resources.invalid_records_queue_url,
         "consumer_failure_queue_url": resources.consumer_failure_queue_url,
         "lambda_endpoint": lambda_endpoint,
@@ -270,6 +296,10 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     running.callback(lock.release)
     gateway_socket = _bind(options.host, options.port)
     running.callback(gateway_socket.close)
+    websocket_socket = _bind(options.host, options.websocket_port, option="--websocket-port")
+    running.callback(websocket_socket.close)
+    websocket_host, websocket_port = websocket_socket.getsockname()[:2]
+    websocket_stage_url = f"{websocket_host}:{websocket_port}/{STAGE}"
 
     emulator = MotoServer(options.host, options.emulator_port, options.faults)
     try:
@@ -286,7 +316,9 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     # The handlers run in this process: they read their settings from os.environ, as in Lambda.
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.update(function_environment(settings, resources, emulator.endpoint_url))
+    os.environ.update(
+        function_environment(settings, resources, emulator.endpoint_url, f"http://{websocket_stage_url}")
+    )
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "busgps")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "busgps")
     if options.log_level:
@@ -295,7 +327,7 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     guard_default_session()
     arns = LocalArns.for_settings(settings)
 
-    from busgps.handlers import api  # after the environment is set, as Lambda imports it
+    from busgps.handlers import api, websocket  # after the environment is set, as Lambda imports them
 
     try:
         mapping_config = EventSourceMappingConfig.from_settings(
@@ -345,6 +377,33 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     lambda_api.start()
     running.callback(lambda_api.stop)
 
+    push_mapping = DynamoDBStreamEventSourceMapping(
+        EventSourceMappingConfig.for_push(
+            settings,
+            stream_arn=resources.latest_table_stream_arn,
+            function_arn=arns.push_function_arn,
+            invoke_identity_arn=arns.push_role_arn,
+        ),
+        PUSH_HANDLER,
+        boto3.client("dynamodbstreams"),
+        boto3.client("sqs"),
+        function_output=FunctionLog(PUSH_LABEL, as_written=options.json_logs),
+    )
+    push_mapping.start()
+    running.callback(push_mapping.stop, PART_STOP_TIMEOUT_SECONDS)
+    _stop_requested(stop)
+
+    websocket_api = LocalWebSocketApi(
+        WebSocketApiConfig(
+            stage=STAGE,
+            function_arn=arns.websocket_function_arn,
+            function_memory_mb=settings.lambda_memory_mb,
+            function_timeout_seconds=settings.lambda_timeout_seconds,
+        ),
+        websocket.lambda_handler,
+    )
+    _serve(websocket_api.app(), websocket_socket, "websocket", options, running, stop)
+
     from busgps.local.gateway import GatewayConfig, create_gateway_app
 
     app = create_gateway_app(
@@ -367,28 +426,43 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
             throttling_burst_limit=settings.api_throttling_burst_limit if options.throttling else None,
         )
     )
+    host, port = gateway_socket.getsockname()[:2]
+    api_url = f"http://{host}:{port}"
+    websocket_url = f"ws://{websocket_stage_url}"
+    front = create_front_app(app, options.map_dir, map_config(settings, api_url, websocket_url))
+    _serve(front, gateway_socket, "gateway", options, running, stop)
+
+    details = stack_details(
+        options, settings, resources, api_url, emulator.endpoint_url, lambda_api.endpoint_url, websocket_url
+    )
+    stack_file = options.state_dir / STACK_FILE_NAME
+    running.callback(stack_file.unlink, missing_ok=True)
+    _write_private_json(stack_file, details)
+    print(ready_message(details, stack_file), flush=True)
+
+
+def _serve(
+    app: Any,
+    listener: socket.socket,
+    name: str,
+    options: StackOptions,
+    running: contextlib.ExitStack,
+    stop: threading.Event,
+) -> None:
+    """Serve an ASGI app on its socket in a thread of its own (uvicorn then leaves the signals to us)."""
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             log_level="info" if options.access_log else "warning",
             access_log=options.access_log,
             timeout_graceful_shutdown=1,
+            ws="websockets-sansio",
         )
     )
-    # In a thread of its own, uvicorn leaves the signals to us.
-    serving = threading.Thread(target=server.run, kwargs={"sockets": [gateway_socket]}, name="gateway")
+    serving = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name=name)
     serving.start()
     running.callback(_stop_server, server, serving)
-    _wait_until_serving(server, serving, stop)
-
-    host, port = gateway_socket.getsockname()[:2]
-    details = stack_details(
-        options, settings, resources, f"http://{host}:{port}", emulator.endpoint_url, lambda_api.endpoint_url
-    )
-    stack_file = options.state_dir / STACK_FILE_NAME
-    running.callback(stack_file.unlink, missing_ok=True)
-    _write_private_json(stack_file, details)
-    print(ready_message(details, stack_file), flush=True)
+    _wait_until_serving(server, serving, stop, name)
 
 
 def _load_settings(path: Path) -> EnvironmentSettings:
@@ -398,7 +472,7 @@ def _load_settings(path: Path) -> EnvironmentSettings:
         raise StackError(str(error)) from error
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, option: str = "--port") -> socket.socket:
     """The gateway's listening socket, bound before anything starts so that a busy port fails first."""
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
     # without it each keep-alive response waits ~40 ms for a delayed ACK (Nagle).
@@ -408,7 +482,9 @@ def _bind(host: str, port: int) -> socket.socket:
         listener.bind((host, port))
     except OSError as error:
         listener.close()
-        raise StackError(f"cannot listen on {host}:{port} ({error.strerror}): pass another --port") from None
+        raise StackError(
+            f"cannot listen on {host}:{port} ({error.strerror}): pass another {option}"
+        ) from None
     return listener
 
 
@@ -417,14 +493,16 @@ def _stop_requested(stop: threading.Event) -> None:
         raise StackError("stopped while starting")
 
 
-def _wait_until_serving(server: uvicorn.Server, serving: threading.Thread, stop: threading.Event) -> None:
+def _wait_until_serving(
+    server: uvicorn.Server, serving: threading.Thread, stop: threading.Event, name: str
+) -> None:
     deadline = time.monotonic() + GATEWAY_START_TIMEOUT_SECONDS
     while not server.started:
         _stop_requested(stop)
         if not serving.is_alive():
-            raise StackError("the local API gateway failed to start (its error is above)")
+            raise StackError(f"the local {name} failed to start (its error is above)")
         if time.monotonic() > deadline:
-            raise StackError(f"the local API gateway did not start within {GATEWAY_START_TIMEOUT_SECONDS}s")
+            raise StackError(f"the local {name} did not start within {GATEWAY_START_TIMEOUT_SECONDS}s")
         time.sleep(0.05)
 
 
@@ -456,6 +534,8 @@ def ready_message(details: Mapping[str, Any], stack_file: Path) -> str:
     body = json.dumps({"StreamName": details["stream_name"], "Data": data, "PartitionKey": "17"})
     rows = [
         ("API URL", details["api_url"]),
+        ("WebSocket URL", details["websocketUrl"]),
+        ("operations map", details["mapUrl"]),
         ("demo username", details["username"]),
         ("demo password", details["password"]),
         ("user pool id", details["user_pool_id"]),

@@ -1,10 +1,22 @@
 """What the query API answers: the legacy shape, the /v1 shape and GeoJSON."""
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from busgps.logic.times import iso_utc
 from busgps.models.position import OPTIONAL_FIELDS, Position
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def to_json(body: object) -> str:
+    """JSON with DynamoDB's decimals as JSON numbers: how every answer and message is written."""
+    return json.dumps(body, separators=(",", ":"), default=_json_default)
 
 
 def legacy_view(position: Position) -> dict[str, str]:

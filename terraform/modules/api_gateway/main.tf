@@ -17,6 +17,10 @@ locals {
     cors_allow_origin            = var.cors_allow_origin
   })))
 
+  # The WebSocket protocol's one definition: its route selection expression and route keys.
+  websocket_protocol = jsondecode(file(var.websocket_schema_path))
+  websocket_routes   = keys(local.websocket_protocol["x-routes"])
+
   # The execution log group API Gateway writes to; created here so it has a retention and a key.
   execution_log_group_name = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"
 }
@@ -215,4 +219,89 @@ resource "aws_api_gateway_account" "this" {
   cloudwatch_role_arn = aws_iam_role.cloudwatch[0].arn
 
   depends_on = [aws_iam_role_policy.cloudwatch]
+}
+
+# ---------------------------------------------------------------------------------------------
+# The WebSocket API: live positions for the operations map and other subscribers.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_apigatewayv2_api" "websocket" {
+  name                       = "${var.name}-live"
+  description                = "busgps: live bus positions over WebSocket"
+  protocol_type              = "WEBSOCKET"
+  route_selection_expression = local.websocket_protocol["x-route-selection-expression"]
+}
+
+resource "aws_apigatewayv2_integration" "websocket" {
+  api_id             = aws_apigatewayv2_api.websocket.id
+  integration_type   = "AWS_PROXY"
+  integration_method = "POST"
+  integration_uri    = var.websocket_function_invoke_arn
+}
+
+# Every route goes to the one function, which dispatches on the route key. Answers go back through
+# the management API (PostToConnection), so no route has a route response.
+resource "aws_apigatewayv2_route" "websocket" {
+  #checkov:skip=CKV_AWS_309:The live positions are public, as GET /v1/buses is; the stage's throttling bounds abuse.
+  for_each = toset(local.websocket_routes)
+
+  api_id             = aws_apigatewayv2_api.websocket.id
+  route_key          = each.value
+  authorization_type = "NONE"
+  target             = "integrations/${aws_apigatewayv2_integration.websocket.id}"
+}
+
+resource "aws_apigatewayv2_deployment" "websocket" {
+  api_id = aws_apigatewayv2_api.websocket.id
+
+  # Any change to a route or the integration makes a new deployment.
+  triggers = {
+    redeployment = sha1(jsonencode([
+      aws_apigatewayv2_integration.websocket.integration_uri,
+      [for route in aws_apigatewayv2_route.websocket : [route.route_key, route.target]],
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_cloudwatch_log_group" "websocket_access" {
+  name              = "/aws/apigateway/${var.name}-live/access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_apigatewayv2_stage" "websocket" {
+  #checkov:skip=CKV2_AWS_51:Dispatchers' browsers open the socket; browsers cannot present a client certificate to a WebSocket API.
+  api_id        = aws_apigatewayv2_api.websocket.id
+  name          = var.stage_name
+  deployment_id = aws_apigatewayv2_deployment.websocket.id
+
+  default_route_settings {
+    throttling_rate_limit    = var.throttling_rate_limit
+    throttling_burst_limit   = var.throttling_burst_limit
+    detailed_metrics_enabled = true
+    logging_level            = var.logging_level
+    data_trace_enabled       = false
+  }
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.websocket_access.arn
+    format = jsonencode({
+      requestId        = "$context.requestId"
+      requestTime      = "$context.requestTime"
+      ip               = "$context.identity.sourceIp"
+      userAgent        = "$context.identity.userAgent"
+      connectionId     = "$context.connectionId"
+      eventType        = "$context.eventType"
+      routeKey         = "$context.routeKey"
+      status           = "$context.status"
+      integrationError = "$context.integrationErrorMessage"
+      errorMessage     = "$context.error.message"
+    })
+  }
+
+  depends_on = [aws_api_gateway_account.this]
 }

@@ -37,3 +37,23 @@ output "access_log_group_name" {
   description = "Name of the stage's access log group (JSON lines)."
   value       = aws_cloudwatch_log_group.access.name
 }
+
+output "websocket_url" {
+  description = "URL clients open for live positions, wss://<api id>.execute-api.<region>.amazonaws.com/<stage>."
+  value       = aws_apigatewayv2_stage.websocket.invoke_url
+}
+
+output "websocket_callback_url" {
+  description = "Management endpoint of the WebSocket stage (PostToConnection), the functions' WEBSOCKET_CALLBACK_URL."
+  value       = "https://${aws_apigatewayv2_api.websocket.id}.execute-api.${local.region}.amazonaws.com/${var.stage_name}"
+}
+
+output "websocket_execution_arn" {
+  description = "Execution ARN of the WebSocket API, for the invoke permission and execute-api:ManageConnections."
+  value       = aws_apigatewayv2_api.websocket.execution_arn
+}
+
+output "websocket_stage_name" {
+  description = "Name of the WebSocket API's stage (the same as the REST API's)."
+  value       = var.stage_name
+}

@@ -33,6 +33,16 @@ variable "api_function_invoke_arn" {
   description = "Invoke ARN of the API function, the uri of the Lambda proxy integrations."
 }
 
+variable "websocket_schema_path" {
+  type        = string
+  description = "Path of the WebSocket protocol's schema (src/busgps/models/websocket.schema.json): its route selection expression and route keys."
+}
+
+variable "websocket_function_invoke_arn" {
+  type        = string
+  description = "Invoke ARN of the WebSocket function, the integration of every WebSocket route."
+}
+
 variable "user_pool_arn" {
   type        = string
   description = "ARN of the Cognito user pool whose id tokens the authorizer accepts."
@@ -45,7 +55,7 @@ variable "cors_allow_origin" {
 
 variable "throttling_rate_limit" {
   type        = number
-  description = "Steady-state requests per second the stage accepts across all methods."
+  description = "Steady-state requests per second each stage accepts across all methods (REST) or messages (WebSocket)."
 
   validation {
     condition     = var.throttling_rate_limit > 0
@@ -55,7 +65,7 @@ variable "throttling_rate_limit" {
 
 variable "throttling_burst_limit" {
   type        = number
-  description = "Requests the stage accepts in a burst above the rate limit."
+  description = "Requests or messages each stage accepts in a burst above the rate limit."
 
   validation {
     condition     = var.throttling_burst_limit > 0
@@ -65,7 +75,7 @@ variable "throttling_burst_limit" {
 
 variable "logging_level" {
   type        = string
-  description = "Execution logging level of every method: OFF, ERROR or INFO."
+  description = "Execution logging level of every method and WebSocket route: OFF, ERROR or INFO."
   default     = "ERROR"
 
   validation {

@@ -9,9 +9,24 @@ data "aws_cloudfront_origin_request_policy" "all_viewer_except_host" {
   name = "Managed-AllViewerExceptHostHeader"
 }
 
+# The map's files: cached by their ETag and Cache-Control, compressed; config.json says no-cache.
+data "aws_cloudfront_cache_policy" "caching_optimized" {
+  name = "Managed-CachingOptimized"
+}
+
 locals {
   api_origin_id  = "api"
   feed_origin_id = "api-feed"
+  map_origin_id  = "map"
+}
+
+# CloudFront signs its requests to the map's bucket, which nobody else may read.
+resource "aws_cloudfront_origin_access_control" "map" {
+  name                              = "${var.name}-map"
+  description                       = "The operations map's bucket, read by this distribution only"
+  origin_access_control_origin_type = "s3"
+  signing_behavior                  = "always"
+  signing_protocol                  = "sigv4"
 }
 
 # One copy per format (protobuf, json) and encoding, kept exactly one refresh period.
@@ -69,10 +84,10 @@ resource "aws_cloudfront_distribution" "this" {
   #checkov:skip=CKV_AWS_174:The default *.cloudfront.net certificate allows no minimum protocol setting; the origin is reached over TLS 1.2 only.
   #checkov:skip=CKV_AWS_310:A single regional API is the origin; a failover origin would need a second region.
   #checkov:skip=CKV2_AWS_42:The default *.cloudfront.net certificate: a custom one comes with a custom domain.
-  #checkov:skip=CKV_AWS_305:The distribution serves API routes, not a site: there is no root object.
+  #checkov:skip=CKV_AWS_305:The distribution serves API routes and the map under /map/: the root is the API's, with no root object.
   #checkov:skip=CKV_AWS_374:Transit feeds are read worldwide; no country is refused.
   enabled         = true
-  comment         = "${var.name}: GTFS-Realtime feed and read-only API"
+  comment         = "${var.name}: GTFS-Realtime feed, operations map and read-only API"
   price_class     = var.price_class
   http_version    = "http2and3"
   is_ipv6_enabled = true
@@ -114,6 +129,24 @@ resource "aws_cloudfront_distribution" "this" {
       origin_protocol_policy = "https-only"
       origin_ssl_protocols   = ["TLSv1.2"]
     }
+  }
+
+  origin {
+    origin_id                = local.map_origin_id
+    domain_name              = var.map_bucket_regional_domain_name
+    origin_access_control_id = aws_cloudfront_origin_access_control.map.id
+  }
+
+  # The operations map: its page, script, styles, Leaflet and config.json from the bucket.
+  ordered_cache_behavior {
+    path_pattern               = "/map/*"
+    target_origin_id           = local.map_origin_id
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD"]
+    cached_methods             = ["GET", "HEAD"]
+    compress                   = true
+    cache_policy_id            = data.aws_cloudfront_cache_policy.caching_optimized.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
   }
 
   ordered_cache_behavior {

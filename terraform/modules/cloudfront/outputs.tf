@@ -12,3 +12,18 @@ output "feed_url" {
   description = "URL of the GTFS-Realtime VehiclePositions feed through the CDN: the one to give trip planners."
   value       = "https://${aws_cloudfront_distribution.this.domain_name}/v1/gtfs-rt/vehicle-positions"
 }
+
+output "distribution_arn" {
+  description = "ARN of the CloudFront distribution (the map's bucket lets only it read)."
+  value       = aws_cloudfront_distribution.this.arn
+}
+
+output "base_url" {
+  description = "Base URL of the distribution: the API's read routes, the feed and the map, on one origin."
+  value       = "https://${aws_cloudfront_distribution.this.domain_name}"
+}
+
+output "map_url" {
+  description = "URL of the operations map."
+  value       = "https://${aws_cloudfront_distribution.this.domain_name}/map/index.html"
+}

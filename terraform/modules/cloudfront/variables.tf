@@ -13,6 +13,11 @@ variable "api_stage_name" {
   description = "Stage of the REST API; the origin path."
 }
 
+variable "map_bucket_regional_domain_name" {
+  type        = string
+  description = "Regional domain name of the operations map's bucket, the origin of /map/*."
+}
+
 variable "origin_shield_region" {
   type        = string
   description = "Region of the Origin Shield cache in front of the API: the API's own region."

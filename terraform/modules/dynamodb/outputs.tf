@@ -17,3 +17,18 @@ output "history_table_arn" {
   description = "ARN of the history table."
   value       = aws_dynamodb_table.history.arn
 }
+
+output "latest_table_stream_arn" {
+  description = "ARN of the latest-position table's stream (new images), the push function's event source."
+  value       = aws_dynamodb_table.latest.stream_arn
+}
+
+output "connections_table_name" {
+  description = "Name of the WebSocket connections table (the functions' CONNECTIONS_TABLE_NAME)."
+  value       = aws_dynamodb_table.connections.name
+}
+
+output "connections_table_arn" {
+  description = "ARN of the WebSocket connections table."
+  value       = aws_dynamodb_table.connections.arn
+}

@@ -8,6 +8,11 @@ variable "history_table_name" {
   description = "Name of the table of every kept fix (hash key pk, range key sk)."
 }
 
+variable "connections_table_name" {
+  type        = string
+  description = "Name of the table of open WebSocket connections (hash key connectionId)."
+}
+
 variable "ttl_field_name" {
   type        = string
   description = "Attribute holding each item's expiry time in epoch seconds (the functions' TTL_FIELD_NAME)."

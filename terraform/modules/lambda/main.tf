@@ -1,17 +1,36 @@
 locals {
-  consumer_function_name = "${var.name_prefix}-consumer"
-  api_function_name      = "${var.name_prefix}-api"
+  consumer_function_name  = "${var.name_prefix}-consumer"
+  api_function_name       = "${var.name_prefix}-api"
+  push_function_name      = "${var.name_prefix}-push"
+  websocket_function_name = "${var.name_prefix}-websocket"
 
-  # Settings both functions read (see the README's Configuration section).
-  common_environment = {
-    DYNAMODB_TABLE_NAME          = var.latest_table_name
-    HISTORY_TABLE_NAME           = var.history_table_name
-    TTL_SECONDS                  = tostring(var.ttl_seconds)
-    TTL_FIELD_NAME               = var.ttl_field_name
-    HISTORY_RETENTION_DAYS       = tostring(var.history_retention_days)
+  # Settings the functions read (see the README's Configuration section).
+  powertools_environment = {
     POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
     POWERTOOLS_LOG_LEVEL         = var.log_level
   }
+  table_environment = {
+    DYNAMODB_TABLE_NAME    = var.latest_table_name
+    HISTORY_TABLE_NAME     = var.history_table_name
+    TTL_SECONDS            = tostring(var.ttl_seconds)
+    TTL_FIELD_NAME         = var.ttl_field_name
+    HISTORY_RETENTION_DAYS = tostring(var.history_retention_days)
+  }
+  # What the functions that speak to WebSocket clients read.
+  connection_environment = {
+    CONNECTIONS_TABLE_NAME = var.connections_table_name
+    WEBSOCKET_CALLBACK_URL = var.websocket_callback_url
+    TTL_FIELD_NAME         = var.ttl_field_name
+  }
+  push_environment = {
+    POWERTOOLS_SERVICE_NAME = "busgps-push"
+  }
+  websocket_environment = {
+    FEED_MAX_AGE_SECONDS    = tostring(var.feed_max_age_seconds)
+    POWERTOOLS_SERVICE_NAME = "busgps-websocket"
+  }
+  # PostToConnection on the WebSocket stage's connections, the only management call the code makes.
+  manage_connections_arn = "${var.websocket_execution_arn}/${var.websocket_stage_name}/POST/@connections/*"
   consumer_environment = {
     DEAD_LETTER_QUEUE_URL               = var.invalid_records_queue_url
     NOISE_MAX_SPEED_MPS                 = tostring(var.noise_max_speed_mps)
@@ -136,7 +155,7 @@ resource "aws_lambda_function" "consumer" {
   kms_key_arn                    = var.kms_key_arn
 
   environment {
-    variables = merge(local.common_environment, local.consumer_environment)
+    variables = merge(local.powertools_environment, local.table_environment, local.consumer_environment)
   }
 
   tracing_config {
@@ -232,7 +251,7 @@ resource "aws_lambda_function" "api" {
   kms_key_arn                    = var.kms_key_arn
 
   environment {
-    variables = merge(local.common_environment, local.api_environment)
+    variables = merge(local.powertools_environment, local.table_environment, local.api_environment)
   }
 
   tracing_config {
@@ -249,4 +268,210 @@ resource "aws_lambda_permission" "api_gateway_invokes_api" {
   function_name = aws_lambda_function.api.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${var.api_execution_arn}/*/GET/*"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Push: the latest-position table's stream -> one message per WebSocket subscriber per batch.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "push" {
+  name              = "/aws/lambda/${local.push_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_iam_role" "push" {
+  name               = local.push_function_name
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+}
+
+data "aws_iam_policy_document" "push" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.push.arn}:*"]
+  }
+
+  # What the event source mapping reads on the function's behalf.
+  statement {
+    sid = "ReadTheLatestPositionsStream"
+    actions = [
+      "dynamodb:DescribeStream",
+      "dynamodb:GetRecords",
+      "dynamodb:GetShardIterator",
+      "dynamodb:ListStreams",
+    ]
+    resources = [var.latest_table_stream_arn]
+  }
+
+  statement {
+    sid       = "FindAndForgetSubscribers"
+    actions   = ["dynamodb:DeleteItem", "dynamodb:Scan"]
+    resources = [var.connections_table_arn]
+  }
+
+  statement {
+    sid       = "SendToSubscribers"
+    actions   = ["execute-api:ManageConnections"]
+    resources = [local.manage_connections_arn]
+  }
+
+  # The tables, their stream and the environment variables are encrypted with this key.
+  statement {
+    sid       = "UseTheDataKey"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+
+  # X-Ray has no resource-level permissions: these two actions only accept "*".
+  statement {
+    sid       = "SendTraces"
+    actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "push" {
+  name   = "least-privilege"
+  role   = aws_iam_role.push.id
+  policy = data.aws_iam_policy_document.push.json
+}
+
+resource "aws_lambda_function" "push" {
+  #checkov:skip=CKV_AWS_116:The stream's event source mapping invokes it synchronously; a position not pushed is still stored and served.
+  #checkov:skip=CKV_AWS_117:Talks only to DynamoDB and API Gateway public endpoints; a VPC would add NAT or endpoint costs and no protection.
+  #checkov:skip=CKV_AWS_272:The zip is built by make package in CI from the reviewed commit; code signing needs an AWS Signer profile outside this stack.
+  function_name                  = local.push_function_name
+  description                    = "Pushes the buses that changed to WebSocket subscribers"
+  role                           = aws_iam_role.push.arn
+  runtime                        = "python3.12"
+  architectures                  = [var.architecture]
+  handler                        = "busgps.handlers.push.lambda_handler"
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
+  memory_size                    = var.memory_mb
+  timeout                        = var.timeout_seconds
+  reserved_concurrent_executions = var.push_reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = merge(local.powertools_environment, local.connection_environment, local.push_environment)
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_cloudwatch_log_group.push, aws_iam_role_policy.push]
+}
+
+# No on-failure destination: a change not pushed is still stored, and the next one follows.
+resource "aws_lambda_event_source_mapping" "latest_positions" {
+  event_source_arn                   = var.latest_table_stream_arn
+  function_name                      = aws_lambda_function.push.arn
+  starting_position                  = "LATEST"
+  batch_size                         = var.push_batch_size
+  maximum_batching_window_in_seconds = var.push_batching_window_seconds
+  maximum_retry_attempts             = var.push_maximum_retry_attempts
+  maximum_record_age_in_seconds      = var.push_maximum_record_age_seconds
+  bisect_batch_on_function_error     = false
+}
+
+# ---------------------------------------------------------------------------------------------
+# WebSocket: $connect, $disconnect, subscribe, ping and $default of the WebSocket API.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "websocket" {
+  name              = "/aws/lambda/${local.websocket_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_iam_role" "websocket" {
+  name               = local.websocket_function_name
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+}
+
+data "aws_iam_policy_document" "websocket" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.websocket.arn}:*"]
+  }
+
+  statement {
+    sid       = "KeepConnectionsAndSubscriptions"
+    actions   = ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [var.connections_table_arn]
+  }
+
+  # A subscription's snapshot: the latest positions.
+  statement {
+    sid       = "ReadLatestPositions"
+    actions   = ["dynamodb:Scan"]
+    resources = [var.latest_table_arn]
+  }
+
+  statement {
+    sid       = "AnswerClients"
+    actions   = ["execute-api:ManageConnections"]
+    resources = [local.manage_connections_arn]
+  }
+
+  # The tables and the environment variables are encrypted with this key.
+  statement {
+    sid       = "UseTheDataKey"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+
+  # X-Ray has no resource-level permissions: these two actions only accept "*".
+  statement {
+    sid       = "SendTraces"
+    actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "websocket" {
+  name   = "least-privilege"
+  role   = aws_iam_role.websocket.id
+  policy = data.aws_iam_policy_document.websocket.json
+}
+
+resource "aws_lambda_function" "websocket" {
+  #checkov:skip=CKV_AWS_116:API Gateway invokes it synchronously for each route; there is no asynchronous event to keep.
+  #checkov:skip=CKV_AWS_117:Talks only to DynamoDB and API Gateway public endpoints; a VPC would add NAT or endpoint costs and no protection.
+  #checkov:skip=CKV_AWS_272:The zip is built by make package in CI from the reviewed commit; code signing needs an AWS Signer profile outside this stack.
+  function_name                  = local.websocket_function_name
+  description                    = "Answers the WebSocket API's routes: connections and subscriptions"
+  role                           = aws_iam_role.websocket.arn
+  runtime                        = "python3.12"
+  architectures                  = [var.architecture]
+  handler                        = "busgps.handlers.websocket.lambda_handler"
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
+  memory_size                    = var.memory_mb
+  timeout                        = var.timeout_seconds
+  reserved_concurrent_executions = var.websocket_reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = merge(local.powertools_environment, local.table_environment, local.connection_environment, local.websocket_environment)
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_cloudwatch_log_group.websocket, aws_iam_role_policy.websocket]
+}
+
+# The WebSocket API may invoke it for its routes only.
+resource "aws_lambda_permission" "websocket_api_invokes_websocket" {
+  statement_id  = "AllowWebSocketApiInvoke"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.websocket.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${var.websocket_execution_arn}/${var.websocket_stage_name}/*"
 }

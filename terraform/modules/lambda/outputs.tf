@@ -37,3 +37,18 @@ output "api_role_arn" {
   description = "ARN of the API function's execution role."
   value       = aws_iam_role.api.arn
 }
+
+output "push_function_name" {
+  description = "Name of the push function."
+  value       = aws_lambda_function.push.function_name
+}
+
+output "websocket_function_name" {
+  description = "Name of the WebSocket function."
+  value       = aws_lambda_function.websocket.function_name
+}
+
+output "websocket_function_invoke_arn" {
+  description = "Invoke ARN of the WebSocket function: the uri of the WebSocket API's integration."
+  value       = aws_lambda_function.websocket.invoke_arn
+}

@@ -131,7 +131,7 @@ variable "thinning" {
 
 variable "feed_max_age_seconds" {
   type        = number
-  description = "FEED_MAX_AGE_SECONDS of the API function: buses with an older newest fix are left out of the feed."
+  description = "FEED_MAX_AGE_SECONDS of the API and WebSocket functions: buses with an older newest fix are left out of the feed and of snapshots."
 }
 
 variable "feed_refresh_seconds" {
@@ -157,6 +157,76 @@ variable "consumer_failure_queue_arn" {
 variable "api_execution_arn" {
   type        = string
   description = "Execution ARN of the REST API allowed to invoke the API function."
+}
+
+variable "latest_table_stream_arn" {
+  type        = string
+  description = "ARN of the latest-position table's stream, the push function's event source."
+}
+
+variable "connections_table_name" {
+  type        = string
+  description = "Name of the WebSocket connections table (CONNECTIONS_TABLE_NAME)."
+}
+
+variable "connections_table_arn" {
+  type        = string
+  description = "ARN of the WebSocket connections table."
+}
+
+variable "websocket_callback_url" {
+  type        = string
+  description = "WEBSOCKET_CALLBACK_URL: the WebSocket stage's management endpoint, https://<api id>.execute-api.<region>.amazonaws.com/<stage>."
+}
+
+variable "websocket_execution_arn" {
+  type        = string
+  description = "Execution ARN of the WebSocket API: it may invoke the WebSocket function, and both functions post to its connections."
+}
+
+variable "websocket_stage_name" {
+  type        = string
+  description = "Stage of the WebSocket API whose connections the functions post to."
+}
+
+variable "push_batch_size" {
+  type        = number
+  description = "Most stream records per push invocation (1 to 10000)."
+
+  validation {
+    condition     = var.push_batch_size >= 1 && var.push_batch_size <= 10000
+    error_message = "push_batch_size must be between 1 and 10000."
+  }
+}
+
+variable "push_batching_window_seconds" {
+  type        = number
+  description = "Longest wait to gather a push batch, in seconds (0 to 300)."
+
+  validation {
+    condition     = var.push_batching_window_seconds >= 0 && var.push_batching_window_seconds <= 300
+    error_message = "push_batching_window_seconds must be between 0 and 300."
+  }
+}
+
+variable "push_maximum_retry_attempts" {
+  type        = number
+  description = "Retries of a push batch whose function failed (-1 to 10000)."
+
+  validation {
+    condition     = var.push_maximum_retry_attempts >= -1 && var.push_maximum_retry_attempts <= 10000
+    error_message = "push_maximum_retry_attempts must be between -1 and 10000."
+  }
+}
+
+variable "push_maximum_record_age_seconds" {
+  type        = number
+  description = "Oldest stream record still pushed, in seconds (-1 = no limit, or 60 to 604800)."
+
+  validation {
+    condition     = var.push_maximum_record_age_seconds == -1 || (var.push_maximum_record_age_seconds >= 60 && var.push_maximum_record_age_seconds <= 604800)
+    error_message = "push_maximum_record_age_seconds must be -1 or between 60 and 604800."
+  }
 }
 
 variable "batch_size" {
@@ -233,5 +303,17 @@ variable "consumer_reserved_concurrency" {
 variable "api_reserved_concurrency" {
   type        = number
   description = "Concurrent executions reserved for (and capping) the API function; -1 for no reservation."
+  default     = -1
+}
+
+variable "push_reserved_concurrency" {
+  type        = number
+  description = "Concurrent executions reserved for (and capping) the push function; -1 for no reservation."
+  default     = -1
+}
+
+variable "websocket_reserved_concurrency" {
+  type        = number
+  description = "Concurrent executions reserved for (and capping) the WebSocket function; -1 for no reservation."
   default     = -1
 }

@@ -8,8 +8,10 @@ locals {
     consumer-failures = var.consumer_failure_queue_name
   }
   functions = {
-    consumer = var.consumer_function_name
-    api      = var.api_function_name
+    consumer  = var.consumer_function_name
+    api       = var.api_function_name
+    push      = var.push_function_name
+    websocket = var.websocket_function_name
   }
 }
 

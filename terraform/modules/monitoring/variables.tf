@@ -23,6 +23,16 @@ variable "api_function_name" {
   description = "Name of the API function (errors, throttles)."
 }
 
+variable "push_function_name" {
+  type        = string
+  description = "Name of the push function (WebSocket fan-out)."
+}
+
+variable "websocket_function_name" {
+  type        = string
+  description = "Name of the WebSocket routes' function."
+}
+
 variable "invalid_records_queue_name" {
   type        = string
   description = "Name of the invalid-records queue, alarmed when not empty."

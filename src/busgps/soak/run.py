@@ -51,7 +51,7 @@ class SoakOptions:
     # The drain is given up once nothing more has become visible for this long.
     stall_seconds: float = 90.0
     # Requests per operation and generation mode of the fuzzer (0: no fuzzing).
-    fuzz_examples: int = 20
+    fuzz_examples: int = 10
     repository: Path = field(default_factory=Path.cwd)
 
 

@@ -6,8 +6,9 @@
 #   ci/smoke.sh [OUTPUTS_JSON]
 #
 # OUTPUTS_JSON is `terraform output -json` of the environment (the deploy job's artifact); without
-# it the outputs are read with terraform from terraform/. Outputs used: api_base_url, aws_region,
-# user_pool_id, app_client_id, stream_name (the StreamName the compatible POST body carries).
+# it the outputs are read with terraform from terraform/. Outputs used: api_base_url (the reads),
+# ingest_base_url (the devices' POST routes), aws_region, user_pool_id, app_client_id, stream_name
+# (the StreamName the compatible POST body carries).
 # Creating the CI device user needs AWS credentials (ci/aws-credentials.sh), or an emulator named
 # by AWS_ENDPOINT_URL (and BUSGPS_COGNITO_ENDPOINT for the CLI), as the tests use.
 set -euo pipefail
@@ -29,13 +30,14 @@ output() {
 }
 # The CLI reads its stack from BUSGPS_* variables; secrets stay off command lines.
 BUSGPS_API_URL=$(output api_base_url)
+BUSGPS_INGEST_URL=$(output ingest_base_url)
 BUSGPS_REGION=$(output aws_region)
 BUSGPS_USER_POOL_ID=$(output user_pool_id)
 BUSGPS_CLIENT_ID=$(output app_client_id)
 BUSGPS_STREAM_NAME=$(output stream_name)
 BUSGPS_USERNAME=${BUSGPS_CI_DEVICE_USERNAME:-ci-smoke-device}
-export BUSGPS_API_URL BUSGPS_REGION BUSGPS_USER_POOL_ID BUSGPS_CLIENT_ID BUSGPS_STREAM_NAME BUSGPS_USERNAME
-echo "Smoke test of $BUSGPS_API_URL (user pool $BUSGPS_USER_POOL_ID in $BUSGPS_REGION)"
+export BUSGPS_API_URL BUSGPS_INGEST_URL BUSGPS_REGION BUSGPS_USER_POOL_ID BUSGPS_CLIENT_ID BUSGPS_STREAM_NAME BUSGPS_USERNAME
+echo "Smoke test of $BUSGPS_INGEST_URL and $BUSGPS_API_URL (user pool $BUSGPS_USER_POOL_ID in $BUSGPS_REGION)"
 
 if [[ -z ${AWS_ENDPOINT_URL:-} ]]; then
     # shellcheck source=ci/aws-credentials.sh

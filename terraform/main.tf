@@ -2,7 +2,7 @@ locals {
   name_prefix   = "busgps-${var.environment}"
   is_production = var.environment == "production"
 
-  # One zip serves both functions; its architecture must match the functions'.
+  # One zip serves every function; its architecture must match the functions'.
   lambda_package_path = "${var.lambda_package_dir}/busgps-lambda-${var.lambda_architecture}.zip"
 }
 
@@ -60,12 +60,16 @@ module "lambda" {
   package_path       = local.lambda_package_path
   architecture       = var.lambda_architecture
   memory_mb          = var.lambda_memory_mb
+  ingest_memory_mb   = var.ingest_memory_mb
   timeout_seconds    = var.lambda_timeout_seconds
   log_retention_days = var.log_retention_days
   log_level          = local.is_production ? "INFO" : "DEBUG"
   kms_key_arn        = module.kms.key_arn
 
+  trace_ingest_and_consumer = var.trace_ingest_and_consumer
+
   stream_arn             = module.kinesis.stream_arn
+  stream_name            = module.kinesis.stream_name
   latest_table_name      = module.dynamodb.latest_table_name
   latest_table_arn       = module.dynamodb.latest_table_arn
   history_table_name     = module.dynamodb.history_table_name
@@ -87,6 +91,7 @@ module "lambda" {
   invalid_records_queue_arn  = module.sqs.invalid_records_queue_arn
   consumer_failure_queue_arn = module.sqs.consumer_failure_queue_arn
   api_execution_arn          = module.api_gateway.execution_arn
+  ingest_api_execution_arn   = module.api_gateway.ingest_execution_arn
 
   latest_table_stream_arn         = module.dynamodb.latest_table_stream_arn
   connections_table_name          = module.dynamodb.connections_table_name
@@ -111,14 +116,16 @@ module "lambda" {
 module "api_gateway" {
   source = "./modules/api_gateway"
 
-  name                    = local.name_prefix
-  stage_name              = var.environment
-  openapi_template_path   = "${path.root}/../api/openapi.yaml"
-  stream_name             = module.kinesis.stream_name
-  stream_arn              = module.kinesis.stream_arn
-  kms_key_arn             = module.kms.key_arn
-  api_function_invoke_arn = module.lambda.api_function_invoke_arn
-  user_pool_arn           = module.cognito.user_pool_arn
+  name                         = local.name_prefix
+  stage_name                   = var.environment
+  openapi_template_path        = "${path.root}/../api/openapi.yaml"
+  ingest_openapi_template_path = "${path.root}/../api/ingest.yaml"
+  stream_name                  = module.kinesis.stream_name
+  kms_key_arn                  = module.kms.key_arn
+  api_function_invoke_arn      = module.lambda.api_function_invoke_arn
+  ingest_function_invoke_arn   = module.lambda.ingest_function_invoke_arn
+  user_pool_issuer             = module.cognito.issuer
+  app_client_id                = module.cognito.app_client_id
 
   # The WebSocket API's routes come from the protocol's one schema.
   websocket_schema_path         = "${path.root}/../src/busgps/models/websocket.schema.json"
@@ -173,6 +180,8 @@ module "route53" {
   hosted_zone_name = var.route53_zone_name
   rest_api_id      = module.api_gateway.rest_api_id
   stage_name       = module.api_gateway.stage_name
+  ingest_api_id    = module.api_gateway.ingest_api_id
+  ingest_stage     = module.api_gateway.ingest_stage_name
 }
 
 # Left out where waf_enabled is false.
@@ -197,6 +206,8 @@ module "monitoring" {
   api_function_name           = module.lambda.api_function_name
   push_function_name          = module.lambda.push_function_name
   websocket_function_name     = module.lambda.websocket_function_name
+  ingest_function_name        = module.lambda.ingest_function_name
+  ingest_api_id               = module.api_gateway.ingest_api_id
   invalid_records_queue_name  = module.sqs.invalid_records_queue_name
   consumer_failure_queue_name = module.sqs.consumer_failure_queue_name
   rest_api_name               = module.api_gateway.rest_api_name

@@ -1,21 +1,28 @@
 locals {
-  # The custom domain when there is one, else the stage's own URL. Paths are those of api/openapi.yaml.
-  api_base_url = var.domain_name != "" ? module.route53[0].url : module.api_gateway.invoke_url
+  # The custom domain when there is one, else the APIs' own URLs. Paths are those of api/openapi.yaml
+  # (the reads) and api/ingest.yaml (the devices' POST routes).
+  api_base_url    = var.domain_name != "" ? module.route53[0].url : module.api_gateway.invoke_url
+  ingest_base_url = var.domain_name != "" ? module.route53[0].ingest_url : module.api_gateway.ingest_url
 }
 
 output "api_base_url" {
-  description = "Base URL of the API (the custom domain when domain_name is set)."
+  description = "Base URL of the REST API of the reads (the custom domain when domain_name is set)."
   value       = local.api_base_url
 }
 
+output "ingest_base_url" {
+  description = "Base URL of the devices' HTTP API, the POST routes (the custom domain's /ingest when domain_name is set)."
+  value       = local.ingest_base_url
+}
+
 output "post_gps_url" {
-  description = "POST URL of one position in the legacy wire format (the legacy clients' \"POST API url\")."
-  value       = "${local.api_base_url}/post-gps"
+  description = "POST URL of one position in the legacy wire format (the legacy clients' \"POST API url\"), on the devices' API."
+  value       = "${local.ingest_base_url}/post-gps"
 }
 
 output "post_positions_url" {
-  description = "POST URL of a batch of up to 500 positions."
-  value       = "${local.api_base_url}/v1/positions"
+  description = "POST URL of a batch of up to 500 positions, on the devices' API."
+  value       = "${local.ingest_base_url}/v1/positions"
 }
 
 output "get_gps_url" {

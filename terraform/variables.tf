@@ -288,12 +288,22 @@ variable "lambda_architecture" {
 
 variable "lambda_memory_mb" {
   type        = number
-  description = "Memory of each function in MB (128 to 10240)."
+  description = "Memory of the consumer and API functions in MB (128 to 10240)."
 }
 
 variable "lambda_timeout_seconds" {
   type        = number
   description = "Timeout of each function in seconds (1 to 900)."
+}
+
+variable "ingest_memory_mb" {
+  type        = number
+  description = "Memory of the ingest function in MB (128 to 10240); it only checks bodies and writes them to the stream."
+}
+
+variable "trace_ingest_and_consumer" {
+  type        = bool
+  description = "Whether X-Ray actively traces the ingest and consumer functions (Lambda samples 1 request a second and 5 % of the rest of each)."
 }
 
 variable "log_retention_days" {
@@ -308,12 +318,12 @@ variable "log_retention_days" {
 
 variable "api_throttling_rate_limit" {
   type        = number
-  description = "Steady-state requests per second the API stage accepts."
+  description = "Steady-state requests per second each API's stage accepts (the reads' and the devices')."
 }
 
 variable "api_throttling_burst_limit" {
   type        = number
-  description = "Requests the API stage accepts in a burst above the rate limit."
+  description = "Requests each API's stage accepts in a burst above the rate limit."
 }
 
 variable "dynamodb_billing_mode" {

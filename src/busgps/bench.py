@@ -1,10 +1,11 @@
-"""`make bench`: how fresh positions are, and how fast the local gateway ingests, on this machine.
+"""`make bench`: how fresh positions are, and how fast the local ingest API takes them, on this machine.
 
 It starts a local stack of its own (`busgps local up` on free ports, in a temporary state dir,
 without the stage's throttling), then measures:
 - POST->GET freshness: from an accepted POST /post-gps until GET /v1/buses/{busId} shows that
   position (p50 and p99);
-- the sustained ingest rate through the local gateway (POST /post-gps, one record a request),
+- the sustained ingest rate through the local HTTP API of the devices and the ingest function
+  behind it (POST /post-gps, one record a request),
   as a ratio to direct Kinesis PutRecord calls on the same emulator in the same run; and the same
   for batches (POST /v1/positions against direct PutRecords);
 - the GTFS-Realtime feed: the CPU time to build it for 1,000 and 10,000 buses on trips (in this
@@ -189,6 +190,7 @@ class Bench:
         self.run_id = uuid.uuid4().hex[:6]
         self.target = StackTarget(
             api_url=stack["api_url"],
+            ingest_url=stack["ingest_url"],
             post_url=stack["post_url"],
             get_url=stack["get_url"],
             region=stack["region"],
@@ -337,7 +339,7 @@ class Bench:
         return 1
 
     def direct_single(self, worker: int) -> int:
-        # What the gateway's mapping template asks of Kinesis: the position's JSON, keyed by bus id.
+        # What the ingest function asks of Kinesis: the position's JSON, keyed by bus id.
         position = self._position(f"bench-{self.run_id}-direct-{worker}")
         self.kinesis[worker].put_record(
             StreamName=self.stack["stream_name"],
@@ -491,12 +493,12 @@ def report(
         return (label, f"{rate.per_second:.1f} {unit}", note)
 
     gateway, direct = rates["gateway"], rates["direct"]
-    rows.append(rate_row("ingest via local gateway, POST /post-gps", gateway, "records/s"))
+    rows.append(rate_row("ingest via local HTTP API, POST /post-gps", gateway, "records/s"))
     rows.append(rate_row("direct Kinesis PutRecord, same emulator", direct, "records/s"))
     ratio = gateway.per_second / direct.per_second if direct.per_second else float("nan")
-    rows.append(("gateway / direct (PutRecord)", f"{ratio:.2f}", "1.00 = the gateway costs nothing"))
+    rows.append(("gateway / direct (PutRecord)", f"{ratio:.2f}", "1.00 = API and function cost nothing"))
     batch, direct_batch = rates["gateway_batch"], rates["direct_batch"]
-    rows.append(rate_row(f"ingest via local gateway, POST /v1/positions x{BATCH_SIZE}", batch, "records/s"))
+    rows.append(rate_row(f"ingest via local HTTP API, POST /v1/positions x{BATCH_SIZE}", batch, "records/s"))
     rows.append(rate_row(f"direct Kinesis PutRecords x{BATCH_SIZE}", direct_batch, "records/s"))
     batch_ratio = batch.per_second / direct_batch.per_second if direct_batch.per_second else float("nan")
     rows.append(("gateway / direct (PutRecords)", f"{batch_ratio:.2f}", ""))

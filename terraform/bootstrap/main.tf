@@ -16,18 +16,16 @@ locals {
   prefix  = "busgps-${var.environment}"
   gitlab  = trimprefix(var.gitlab_url, "https://")
 
-  # The roles Terraform hands to services, exactly: the functions' to Lambda, the Kinesis writer
-  # (the API document's integration credentials) and the account's CloudWatch role to API Gateway.
+  # The roles Terraform hands to services, exactly: the functions' to Lambda, and (where this
+  # environment owns it) the account's CloudWatch role to API Gateway.
   roles_passed_to_lambda = [
     "arn:aws:iam::${local.account}:role/${local.prefix}-consumer",
     "arn:aws:iam::${local.account}:role/${local.prefix}-api",
     "arn:aws:iam::${local.account}:role/${local.prefix}-push",
     "arn:aws:iam::${local.account}:role/${local.prefix}-websocket",
+    "arn:aws:iam::${local.account}:role/${local.prefix}-ingest",
   ]
-  roles_passed_to_api_gateway = concat(
-    ["arn:aws:iam::${local.account}:role/${local.prefix}-kinesis-writer"],
-    var.manage_api_gateway_account ? ["arn:aws:iam::${local.account}:role/${local.prefix}-api-gateway-cloudwatch"] : [],
-  )
+  roles_passed_to_api_gateway = var.manage_api_gateway_account ? ["arn:aws:iam::${local.account}:role/${local.prefix}-api-gateway-cloudwatch"] : []
 }
 
 locals {
@@ -46,21 +44,6 @@ locals {
       sid        = "AssociateTheWebAclWithTheStage"
       actions    = ["apigateway:SetWebACL"]
       resources  = ["arn:aws:apigateway:${local.region}::/restapis/*/stages/*"]
-      conditions = []
-    },
-    {
-      # WAF delivers its logs through CloudWatch Logs' log delivery and an account-wide resource policy.
-      sid = "WebAclLogDelivery"
-      actions = [
-        "logs:CreateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:DescribeResourcePolicies",
-        "logs:GetLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:UpdateLogDelivery",
-      ]
-      resources  = ["*"]
       conditions = []
     },
   ]
@@ -145,9 +128,9 @@ resource "aws_iam_role" "deploy" {
 }
 
 data "aws_iam_policy_document" "deploy" {
-  #checkov:skip=CKV_AWS_356:Only creation calls, listings and WAF's log delivery, which AWS authorizes on no narrower resource, are on "*"; creations are conditioned on the environment's tag.
-  #checkov:skip=CKV_AWS_111:Writes on "*" are creations conditioned on the environment's tag, and WAF's log delivery, which AWS authorizes on no narrower resource.
-  #checkov:skip=CKV_AWS_109:The log resource policy WAF's delivery needs is account-wide by AWS's design; role rights are scoped to the environment's names.
+  #checkov:skip=CKV_AWS_356:Only creation calls, listings and the log delivery of the HTTP API's and WAF's logs, which AWS authorizes on no narrower resource, are on "*"; creations are conditioned on the environment's tag.
+  #checkov:skip=CKV_AWS_111:Writes on "*" are creations conditioned on the environment's tag, and the log delivery of the HTTP API's and WAF's logs, which AWS authorizes on no narrower resource.
+  #checkov:skip=CKV_AWS_109:The log resource policy that log delivery (HTTP API access logs, WAF logs) needs is account-wide by AWS's design; role rights are scoped to the environment's names.
 
   statement {
     sid       = "Streams"
@@ -247,15 +230,34 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
-  statement {
-    sid       = "PassTheApiRolesToApiGateway"
-    actions   = ["iam:PassRole"]
-    resources = local.roles_passed_to_api_gateway
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["apigateway.amazonaws.com"]
+  dynamic "statement" {
+    for_each = length(local.roles_passed_to_api_gateway) > 0 ? ["owner"] : []
+    content {
+      sid       = "PassTheCloudWatchRoleToApiGateway"
+      actions   = ["iam:PassRole"]
+      resources = local.roles_passed_to_api_gateway
+      condition {
+        test     = "StringEquals"
+        variable = "iam:PassedToService"
+        values   = ["apigateway.amazonaws.com"]
+      }
     }
+  }
+
+  # The HTTP API's access logs, and WAF's, are delivered through CloudWatch Logs' log delivery and an
+  # account-wide resource policy.
+  statement {
+    sid = "LogDelivery"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    resources = ["*"]
   }
 
   # What AWS names itself (the key, the user pool) is created only tagged with the environment,
@@ -326,8 +328,9 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
+  # The REST API of the reads and the devices' HTTP API (/apis), their stages, deployments, routes.
   statement {
-    sid     = "RestApis"
+    sid     = "Apis"
     actions = ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
     resources = concat(
       [

@@ -62,6 +62,12 @@ lambda_memory_mb       = 512
 lambda_timeout_seconds = 30
 log_retention_days     = 30
 
+# The ingest function only checks bodies and writes them to the stream.
+ingest_memory_mb = 256
+# X-Ray active tracing of the ingest and consumer functions: Lambda samples 1 request a second and 5 %
+# of the rest of each traced function.
+trace_ingest_and_consumer = true
+
 api_throttling_rate_limit  = 500
 api_throttling_burst_limit = 1000
 

@@ -112,9 +112,16 @@ override_resource {
   target          = module.cognito.aws_cognito_user_pool.devices
   override_during = plan
   values = {
-    id  = "eu-west-1_PlannedPool"
-    arn = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_PlannedPool"
+    id       = "eu-west-1_PlannedPool"
+    arn      = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_PlannedPool"
+    endpoint = "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_PlannedPool"
   }
+}
+
+override_resource {
+  target          = module.cognito.aws_cognito_user_pool_client.devices
+  override_during = plan
+  values          = { id = "plannedappclient" }
 }
 
 override_resource {
@@ -148,6 +155,30 @@ override_resource {
 }
 
 override_resource {
+  target          = module.lambda.aws_iam_role.ingest
+  override_during = plan
+  values = {
+    id  = "planned-ingest-role"
+    arn = "arn:aws:iam::123456789012:role/planned-ingest-role"
+  }
+}
+
+override_resource {
+  target          = module.lambda.aws_cloudwatch_log_group.ingest
+  override_during = plan
+  values          = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:planned-ingest-logs" }
+}
+
+override_resource {
+  target          = module.lambda.aws_lambda_function.ingest
+  override_during = plan
+  values = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:planned-ingest"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:planned-ingest/invocations"
+  }
+}
+
+override_resource {
   target          = module.lambda.aws_lambda_function.consumer
   override_during = plan
   values          = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:planned-consumer" }
@@ -159,15 +190,6 @@ override_resource {
   values = {
     arn        = "arn:aws:lambda:eu-west-1:123456789012:function:planned-api"
     invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:planned-api/invocations"
-  }
-}
-
-override_resource {
-  target          = module.api_gateway.aws_iam_role.kinesis_writer
-  override_during = plan
-  values = {
-    id  = "planned-kinesis-writer-role"
-    arn = "arn:aws:iam::123456789012:role/planned-kinesis-writer-role"
   }
 }
 
@@ -188,6 +210,22 @@ override_resource {
     arn           = "arn:aws:apigateway:eu-west-1::/restapis/plannedapi"
     execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:plannedapi"
   }
+}
+
+override_resource {
+  target          = module.api_gateway.aws_apigatewayv2_api.ingest
+  override_during = plan
+  values = {
+    id            = "plannedingest"
+    api_endpoint  = "https://plannedingest.execute-api.eu-west-1.amazonaws.com"
+    execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:plannedingest"
+  }
+}
+
+override_resource {
+  target          = module.api_gateway.aws_cloudwatch_log_group.ingest_access
+  override_during = plan
+  values          = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:planned-ingest-access-logs" }
 }
 
 override_resource {

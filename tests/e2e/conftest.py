@@ -112,6 +112,7 @@ def client_of(details: dict[str, Any], session: requests.Session) -> BusGpsClien
     """The client library for a stack (its stack.json), logged in as its demo device."""
     target = StackTarget(
         api_url=details["api_url"],
+        ingest_url=details["ingest_url"],
         post_url=details["post_url"],
         get_url=details["get_url"],
         region=details["region"],

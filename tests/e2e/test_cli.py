@@ -191,6 +191,7 @@ def test_a_deployed_stack_is_reached_through_the_environment(local_stack: dict[s
     # (as a smoke test names a deployed stack)
     environment = {
         "BUSGPS_API_URL": local_stack["api_url"],
+        "BUSGPS_INGEST_URL": local_stack["ingest_url"],
         "BUSGPS_REGION": local_stack["region"],
         "BUSGPS_USER_POOL_ID": local_stack["user_pool_id"],
         "BUSGPS_CLIENT_ID": local_stack["app_client_id"],

@@ -1,6 +1,5 @@
 """The GTFS-Realtime feed over real HTTP: what a trip planner polling the local stack gets."""
 
-import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -91,11 +90,16 @@ def test_the_feed_answers_304_to_its_etag_and_json_that_is_the_same_message(
     assert message.header.incrementality == gtfs_realtime_pb2.FeedHeader.FULL_DATASET
 
 
-def test_a_client_that_does_not_accept_protobuf_first_gets_base64_as_api_gateway_sends_it(
-    local_stack: dict[str, Any],
+@pytest.mark.parametrize("accept", ["*/*", "text/html, application/xhtml+xml, */*;q=0.8", None])
+def test_any_reader_gets_the_protobuf_itself_whatever_it_accepts(
+    local_stack: dict[str, Any], accept: str | None
 ) -> None:
-    # Given a client whose first Accept type is */* (API Gateway decides binary by the first type)
-    response = requests.get(feed_url(local_stack), headers={"Accept": "*/*"}, timeout=10)
-    # Then the body is the base64 text of the protobuf message, as a deployed REST API answers it
-    feed = gtfs_realtime_pb2.FeedMessage.FromString(base64.b64decode(response.content))
+    # Given a reader whose first Accept type is not protobuf's, or that sends none
+    headers = {} if accept is None else {"Accept": accept}
+    # When it asks for the feed
+    response = requests.get(feed_url(local_stack), headers=headers, timeout=10)
+    # Then the body is the protobuf message itself: every media type of the REST API is binary
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-protobuf"
+    feed = gtfs_realtime_pb2.FeedMessage.FromString(response.content)
     assert feed.header.gtfs_realtime_version == "2.0"

@@ -84,15 +84,17 @@ def test_a_batch_over_500_positions_is_refused(client: BusGpsClient):
     assert "body.positions" in refused.value.body["details"]
 
 
-def test_positions_the_stream_accepts_but_the_consumer_refuses_are_never_shown(client: BusGpsClient):
+def test_a_position_the_consumer_would_refuse_is_refused_at_once_and_never_shown(client: BusGpsClient):
     # Given a batch with a position from an hour in the future (it would freeze "latest")
     bus_id = _bus_id("future")
     future = datetime.now(UTC) + timedelta(hours=1)
-    result = client.post_batch([Position(bus_id, 1.0, 2.0, timestamp=future)])
 
-    # Then the stream takes it (it is well formed)...
-    assert result.accepted_count == 1
-    # ...and a later valid position of the same bus becomes its latest: the future one never did
+    # When it is posted, Then the device is told at once, by the consumer's own rule
+    with pytest.raises(ApiError) as refused:
+        client.post_batch([Position(bus_id, 1.0, 2.0, timestamp=future)])
+    assert refused.value.status_code == 400
+    assert "body.positions[0].timestamp: more than 5 minutes in the future" in refused.value.body["details"]
+    # And a later valid position of the same bus becomes its latest: the future one never did
     client.post_batch([Position(bus_id, 3.0, 4.0, timestamp=datetime.now(UTC))])
     latest = wait_for(lambda: client.latest(bus_id))
     assert latest is not None

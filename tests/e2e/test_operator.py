@@ -44,10 +44,26 @@ def busgps_json(stack: Any, *arguments: str) -> Any:
 
 
 def test_a_refused_record_is_listed_with_its_reason_and_stays_in_the_queue(stack: Any) -> None:
-    # Given a position whose latitude is out of range, accepted by the compatible route
+    # Given a position whose latitude is out of range, which the API refuses at once
     bus_id = f"op-{uuid.uuid4().hex[:8]}"
-    posted = busgps_json(stack, "post", "--bus", bus_id, "--lat", "200", "--lon", "12.3")
-    assert posted["message"] == "Success"
+    refused = busgps(stack, "post", "--bus", bus_id, "--lat", "200", "--lon", "12.3")
+    assert refused.returncode == 1
+    assert "body.Data.latitude: Input should be less than or equal to 90" in refused.stderr
+    # And the same position written to the stream by a writer that bypasses the API's checks
+    details = stack.details
+    kinesis = boto3.client(
+        "kinesis",
+        region_name=details["region"],
+        endpoint_url=details["emulator_endpoint"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    written = kinesis.put_record(
+        StreamName=details["stream_name"],
+        Data=json.dumps({"latitude": 200.0, "longitude": 12.3}).encode(),
+        PartitionKey=bus_id,
+    )
+    posted = {"shardId": written["ShardId"], "sequenceNumber": written["SequenceNumber"]}
 
     # When the operator lists what was refused for that bus
     rejects = wait_for(lambda: busgps_json(stack, "rejects", "--bus", bus_id, "--json")["rejects"])

@@ -64,7 +64,7 @@ def test_the_stack_file_names_a_working_emulator_and_its_resources(local_stack: 
     assert {local_stack["invalid_records_queue_url"], local_stack["consumer_failure_queue_url"]} <= set(
         queues
     )
-    assert local_stack["post_url"] == local_stack["api_url"] + "/post-gps"
+    assert local_stack["post_url"] == local_stack["ingest_url"] + "/post-gps"
     assert local_stack["get_url"] == local_stack["api_url"] + "/get-gps"
 
 
@@ -89,6 +89,7 @@ def test_start_health_second_start_refused_and_clean_stop(launch_stack: Launcher
         printed = stack.log()
         for value in (
             "api_url",
+            "ingest_url",
             "username",
             "password",
             "user_pool_id",
@@ -117,6 +118,7 @@ def test_start_health_second_start_refused_and_clean_stop(launch_stack: Launcher
         assert not stack_file.exists()
         assert not lock_file.exists()
         assert not _answers(stack.details["api_url"])
+        assert not _answers(stack.details["ingest_url"])
         assert not _answers(stack.details["emulator_endpoint"])
 
 
@@ -173,6 +175,7 @@ def test_ctrl_c_stops_it_cleanly(launch_stack: Launcher, tmp_path: Path) -> None
         assert "busgps local stack: stopped" in stack.log()
         assert list(stack.state_dir.glob("stack.*")) == [stack.log_path]
         assert not _answers(stack.details["api_url"])
+        assert not _answers(stack.details["ingest_url"])
         assert not _answers(stack.details["emulator_endpoint"])
 
 

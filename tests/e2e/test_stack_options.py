@@ -31,6 +31,13 @@ def _answers(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def test_host_and_api_definition_choose_where_it_listens_and_what_it_serves(
     launch_stack: Launcher, tmp_path: Path
 ) -> None:
@@ -42,17 +49,23 @@ def test_host_and_api_definition_choose_where_it_listens_and_what_it_serves(
     document.write_text(
         text.replace(healthy, """'{"status": "ok", "served": "my own document"}'"""), encoding="utf-8"
     )
-    # When a stack starts on another loopback address with it
-    with launch_stack(
-        tmp_path / "state", "--host", OTHER_LOOPBACK, "--api-definition", str(document)
-    ) as stack:
+    # When a stack starts on another loopback address with it, its devices' API on a port of our choice
+    ingest_port = _free_port(OTHER_LOOPBACK)
+    options = ("--host", OTHER_LOOPBACK, "--api-definition", str(document), "--ingest-port", str(ingest_port))
+    with launch_stack(tmp_path / "state", *options) as stack:
         api = urlsplit(stack.details["api_url"])
+        ingest = urlsplit(stack.details["ingest_url"])
         emulator = urlsplit(stack.details["emulator_endpoint"])
         health = requests.get(stack.details["health_url"], timeout=5)
-        # Then the API and the emulator listen on that address only, and the API serves that document
-        assert (api.hostname, emulator.hostname) == (OTHER_LOOPBACK, OTHER_LOOPBACK)
+        unknown = requests.get(stack.details["ingest_url"] + "/nowhere", timeout=5)
+        # Then both APIs and the emulator listen on that address only, the API serves that document,
+        # and the devices' API is an HTTP API of its own on that port
+        assert (api.hostname, ingest.hostname, emulator.hostname) == (OTHER_LOOPBACK,) * 3
+        assert ingest.port == ingest_port != api.port
         assert health.json() == {"status": "ok", "served": "my own document"}
+        assert (unknown.status_code, unknown.json()) == (404, {"message": "Not Found"})
         assert not _answers("127.0.0.1", api.port or 0)
+        assert not _answers("127.0.0.1", ingest_port)
         # And (as the launcher passes --no-access-log) no line is printed per request
         assert '"GET /health' not in stack.log()
 

@@ -16,6 +16,7 @@ TERRAFORM_DIR = PROJECT_ROOT / "terraform"
 ENVIRONMENTS_DIR = TERRAFORM_DIR / "environments"
 MODULES_DIR = TERRAFORM_DIR / "modules"
 OPENAPI_TEMPLATE = PROJECT_ROOT / "api" / "openapi.yaml"
+INGEST_TEMPLATE = PROJECT_ROOT / "api" / "ingest.yaml"
 
 _OPTIONS = SerializationOptions(with_comments=False, strip_string_quotes=True)
 

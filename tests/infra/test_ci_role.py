@@ -130,6 +130,27 @@ class Requests:
                 ("apigateway:PATCH", self.api(f"/restapis/{rest_api}/stages/{values['stage_name']}"), tags)
             ],
             "aws_api_gateway_account": lambda: [("apigateway:PATCH", self.api("/account"), tags)],
+            # The HTTP API (API Gateway v2): imported from its document, its stage delivering access
+            # logs through CloudWatch Logs' log delivery.
+            # An API imported from a document (the devices' HTTP API) is created, then its body put.
+            "aws_apigatewayv2_api": lambda: [
+                ("apigateway:POST", self.api("/apis"), tags),
+                *(
+                    [("apigateway:PUT", self.api(f"/apis/{self.v2_api(resource.name)}"), tags)]
+                    if values.get("body")
+                    else []
+                ),
+            ],
+            "aws_apigatewayv2_stage": lambda: [
+                ("apigateway:POST", self.api(f"/apis/{self.v2_api(resource.name)}/stages"), tags),
+                ("logs:CreateLogDelivery", "*", tags),
+                ("logs:PutResourcePolicy", "*", tags),
+                ("logs:DescribeResourcePolicies", "*", tags),
+                ("logs:DescribeLogGroups", "*", tags),
+            ],
+            "aws_apigatewayv2_api_mapping": lambda: [
+                ("apigateway:POST", self.api(f"/domainnames/{values['domain_name']}/apimappings"), tags)
+            ],
             "aws_wafv2_web_acl": lambda: [
                 ("wafv2:CreateWebACL", self.arn("wafv2", f"regional/webacl/{values['name']}/0a1b2c3d"), tags),
                 (
@@ -198,18 +219,14 @@ class Requests:
                 )
             ],
             "aws_api_gateway_domain_name": lambda: [("apigateway:POST", self.api("/domainnames"), tags)],
-            "aws_apigatewayv2_api": lambda: [("apigateway:POST", self.api("/apis"), tags)],
             "aws_apigatewayv2_integration": lambda: [
-                ("apigateway:POST", self.api(f"/apis/{self.websocket_api()}/integrations"), tags)
+                ("apigateway:POST", self.api(f"/apis/{self.v2_api('websocket')}/integrations"), tags)
             ],
             "aws_apigatewayv2_route": lambda: [
-                ("apigateway:POST", self.api(f"/apis/{self.websocket_api()}/routes"), tags)
+                ("apigateway:POST", self.api(f"/apis/{self.v2_api('websocket')}/routes"), tags)
             ],
             "aws_apigatewayv2_deployment": lambda: [
-                ("apigateway:POST", self.api(f"/apis/{self.websocket_api()}/deployments"), tags)
-            ],
-            "aws_apigatewayv2_stage": lambda: [
-                ("apigateway:POST", self.api(f"/apis/{self.websocket_api()}/stages"), tags)
+                ("apigateway:POST", self.api(f"/apis/{self.v2_api('websocket')}/deployments"), tags)
             ],
             "aws_s3_bucket": lambda: [
                 ("s3:CreateBucket", self.bucket(), tags),
@@ -246,14 +263,15 @@ class Requests:
         )
         return builders[resource.type]()
 
+    def v2_api(self, name: str) -> str:
+        """The id of the API Gateway v2 API of that name (ingest or websocket)."""
+        api_id: str = self.plan.resources[f"module.api_gateway.aws_apigatewayv2_api.{name}"].values["id"]
+        return api_id
+
     def web_acl(self) -> str:
         return self.arn(
             "wafv2", f"regional/webacl/{self.plan.only('aws_wafv2_web_acl').values['name']}/0a1b2c3d"
         )
-
-    def websocket_api(self) -> str:
-        api_id: str = self.plan.only("aws_apigatewayv2_api").values["id"]
-        return api_id
 
     def bucket(self) -> str:
         """The map bucket's ARN, by the name the plan gives it (the other S3 resources name its id)."""
@@ -302,7 +320,7 @@ def test_the_ci_role_passes_exactly_the_roles_the_plan_hands_to_services(
     plans: dict[tuple[str, str], Plan], ci_role_plans: dict[tuple[str, str], Plan], environment: str
 ) -> None:
     # Given the roles the environment's plan hands to services: the functions' to Lambda, the
-    # account's CloudWatch role and the API document's integration credentials to API Gateway
+    # account's CloudWatch role and any integration credentials of the API document to API Gateway
     plan = plans[(environment, "plan")]
     names = {role.values["arn"]: role.values["name"] for role in plan.of_type("aws_iam_role")}
     document = json.loads(plan.only("aws_api_gateway_rest_api").values["body"])

@@ -1,4 +1,5 @@
-"""The REST API each environment's plan deploys: api/openapi.yaml as API Gateway will import it."""
+"""The APIs each environment's plan deploys: api/openapi.yaml (the reads, a REST API) and api/ingest.yaml
+(the devices' POST routes, an HTTP API), as API Gateway will import them."""
 
 import json
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from openapi_spec_validator import validate
 
 from busgps.local.gateway import render_openapi_template
 from busgps.models.websocket import route_keys, route_selection_expression
-from infra.terraform_config import OPENAPI_TEMPLATE
+from infra.terraform_config import INGEST_TEMPLATE, OPENAPI_TEMPLATE
 from infra.terraform_plan import Plan
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch"}
@@ -18,9 +19,31 @@ MODEL_REFERENCE = "#/components/schemas/"
 
 
 def deployed(plan: Plan) -> dict[str, Any]:
-    """The document the plan gives API Gateway."""
+    """The REST API's document the plan gives API Gateway."""
     document: dict[str, Any] = json.loads(plan.only("aws_api_gateway_rest_api").values["body"])
     return document
+
+
+def deployed_ingest(plan: Plan) -> dict[str, Any]:
+    """The HTTP API's document the plan gives API Gateway."""
+    api = plan.resources["module.api_gateway.aws_apigatewayv2_api.ingest"]
+    document: dict[str, Any] = json.loads(api.values["body"])
+    return document
+
+
+def issuer(plan: Plan) -> str:
+    """The iss of the environment's user pool's tokens."""
+    return "https://" + plan.only("aws_cognito_user_pool").values["endpoint"]
+
+
+def permission_of(plan: Plan, function: str) -> dict[str, Any]:
+    name = plan.resources[f"module.lambda.aws_lambda_function.{function}"].values["function_name"]
+    (permission,) = [
+        permission.values
+        for permission in plan.of_type("aws_lambda_permission")
+        if permission.values["function_name"] == name
+    ]
+    return permission
 
 
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -50,39 +73,58 @@ def integrations(document: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_the_deployed_document_is_the_one_the_local_gateway_serves(
+def test_the_deployed_documents_are_the_ones_the_local_stack_serves(
     plan: Plan, settings: dict[str, Any]
 ) -> None:
-    # Given the document in the plan, and the values the plan gives its placeholders
+    # Given the documents in the plan, and the values the plan gives their placeholders
     functions = {function.name: function.values for function in plan.of_type("aws_lambda_function")}
     values = {
-        "aws_region": settings["aws_region"],
         "stream_name": settings["stream_name"],
-        "api_gateway_kinesis_role_arn": plan.resources[
-            "module.api_gateway.aws_iam_role.kinesis_writer"
-        ].values["arn"],
         "api_function_invoke_arn": functions["api"]["invoke_arn"],
-        "user_pool_arn": plan.only("aws_cognito_user_pool").values["arn"],
         "cors_allow_origin": settings["cors_allow_origin"],
     }
-    # When api/openapi.yaml is rendered as the local gateway renders it, with those values
+    ingest_values = {
+        "stream_name": settings["stream_name"],
+        "ingest_function_invoke_arn": functions["ingest"]["invoke_arn"],
+        "user_pool_issuer": issuer(plan),
+        "app_client_id": plan.only("aws_cognito_user_pool_client").values["id"],
+        "cors_allow_origin": settings["cors_allow_origin"],
+    }
+    # When api/openapi.yaml and api/ingest.yaml are rendered as the local stack renders them
     rendered = yaml.safe_load(render_openapi_template(OPENAPI_TEMPLATE.read_text(encoding="utf-8"), values))
-    # Then both are the same document: what runs locally is what is deployed
+    ingest = yaml.safe_load(
+        render_openapi_template(INGEST_TEMPLATE.read_text(encoding="utf-8"), ingest_values)
+    )
+    # Then each is the same document as deployed: what runs locally is what is deployed
     assert deployed(plan) == rendered
+    assert deployed_ingest(plan) == ingest
 
 
-def test_the_deployed_document_is_valid_openapi_3_whose_only_references_are_models(plan: Plan) -> None:
-    # Given the deployed document
-    document = deployed(plan)
-    # When it is validated and its references are listed
-    validate(document)
-    # Then it is OpenAPI 3, every $ref names a schema, and nothing else is left in components for
-    # API Gateway to resolve
-    assert str(document["openapi"]).startswith("3.")
-    assert [
-        reference for reference in references(document) if not reference.startswith(MODEL_REFERENCE)
-    ] == []
-    assert set(document["components"]) == {"schemas", "securitySchemes"}
+def test_the_deployed_documents_are_valid_openapi_3_whose_only_references_are_models(plan: Plan) -> None:
+    for document, components in (
+        (deployed(plan), {"schemas"}),
+        (deployed_ingest(plan), {"schemas", "securitySchemes"}),
+    ):
+        # Given a deployed document
+        # When it is validated and its references are listed
+        validate(document)
+        # Then it is OpenAPI 3, every $ref names a schema, and nothing else is left in components
+        # for API Gateway to resolve (the HTTP API's authorizer is its security scheme)
+        assert str(document["openapi"]).startswith("3.")
+        assert [
+            reference for reference in references(document) if not reference.startswith(MODEL_REFERENCE)
+        ] == []
+        assert set(document["components"]) == components
+
+
+def test_no_route_is_written_twice(plan: Plan) -> None:
+    # Given the routes of both deployed documents
+    reads = {(method, path) for path, method, _ in operations(deployed(plan)) if method != "options"}
+    posts = {(method, path) for path, method, _ in operations(deployed_ingest(plan))}
+    # Then the reads are GETs of the REST API, the devices' routes POSTs of the HTTP API, none in both
+    assert {method for method, _ in reads} == {"get"}
+    assert posts == {("post", "/post-gps"), ("post", "/v1/positions")}
+    assert reads & posts == set()
 
 
 def test_every_header_an_integration_response_maps_is_declared_by_its_method_response(plan: Plan) -> None:
@@ -124,10 +166,13 @@ def test_every_answer_of_the_api_carries_the_environments_cors_origin(
     ]
     # When their Access-Control-Allow-Origin is read
     # Then every one is the environment's origin; and no answer API Gateway does not honour is
-    # customised (a body over 10 MB gets its own plain 413)
+    # customised (a body over 10 MB gets its own plain 413); the HTTP API's CORS names that origin too
     assert origins
     assert set(origins) == {f"'{settings['cors_allow_origin']}'"}
     assert "REQUEST_TOO_LARGE" not in document["x-amazon-apigateway-gateway-responses"]
+    assert deployed_ingest(plan)["x-amazon-apigateway-cors"]["allowOrigins"] == [
+        settings["cors_allow_origin"]
+    ]
 
 
 def test_lambda_routes_call_the_api_function_which_allows_exactly_them(plan: Plan) -> None:
@@ -138,12 +183,8 @@ def test_lambda_routes_call_the_api_function_which_allows_exactly_them(plan: Pla
         for _, method, operation in operations(document)
         if operation["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
     ]
+    permission = permission_of(plan, "api")
     function = plan.resources["module.lambda.aws_lambda_function.api"].values
-    (permission,) = [
-        resource.values
-        for resource in plan.of_type("aws_lambda_permission")
-        if resource.values["function_name"] == function["function_name"]
-    ]
     # When they are compared
     execution_arn = plan.only("aws_api_gateway_rest_api").values["execution_arn"]
     # Then every one is a GET of the API function, which API Gateway may invoke for this API's GETs
@@ -164,16 +205,12 @@ def test_the_websocket_api_routes_the_schemas_route_keys_to_the_websocket_functi
     plan: Plan, settings: dict[str, Any]
 ) -> None:
     # Given the planned WebSocket API, its routes, integration, stage and the function's permission
-    api = plan.only("aws_apigatewayv2_api").values
+    api = plan.resources["module.api_gateway.aws_apigatewayv2_api.websocket"].values
     routes = [route.values for route in plan.of_type("aws_apigatewayv2_route")]
     integration = plan.only("aws_apigatewayv2_integration").values
-    stage = plan.only("aws_apigatewayv2_stage").values
+    stage = plan.resources["module.api_gateway.aws_apigatewayv2_stage.websocket"].values
     function = plan.resources["module.lambda.aws_lambda_function.websocket"].values
-    (permission,) = [
-        resource.values
-        for resource in plan.of_type("aws_lambda_permission")
-        if resource.values["function_name"] == function["function_name"]
-    ]
+    permission = permission_of(plan, "websocket")
     # When they are compared with the protocol's schema and the settings
     # Then the API selects routes as the schema says, has exactly its route keys, each a Lambda proxy
     # of the one integration, the WebSocket function (which the API may invoke on its stage), and the
@@ -200,70 +237,99 @@ def test_the_websocket_api_routes_the_schemas_route_keys_to_the_websocket_functi
     )
 
 
-def test_kinesis_routes_write_the_environments_stream_with_a_role_allowed_exactly_that(
-    plan: Plan, settings: dict[str, Any]
-) -> None:
-    # Given the deployed document's direct Kinesis integrations and the role they name
-    kinesis = [
-        integration
-        for integration in integrations(deployed(plan), "aws")
-        if ":kinesis:action/" in integration["uri"]
+def test_every_route_of_the_http_api_calls_the_ingest_function_which_allows_exactly_them(plan: Plan) -> None:
+    # Given the HTTP API's routes and the ingest function's invoke permission
+    integrations = [
+        operation["x-amazon-apigateway-integration"] for _, _, operation in operations(deployed_ingest(plan))
     ]
-    role = plan.resources["module.api_gateway.aws_iam_role.kinesis_writer"]
-    granted = plan.granted(role)
-    stream = plan.only("aws_kinesis_stream").values["arn"]
-    # When their credentials, actions and target stream are read
-    called = {f"kinesis:{integration['uri'].rsplit('/', 1)[-1]}" for integration in kinesis}
-    # Then each uses the role, writes the environment's stream whatever the body says, and the
-    # role may call exactly those actions on that stream (and get data keys of its key)
-    assert called == {"kinesis:PutRecord", "kinesis:PutRecords"}
-    assert {integration["credentials"] for integration in kinesis} == {role.values["arn"]}
-    assert all(
-        f'"StreamName": "{settings["stream_name"]}"' in integration["requestTemplates"]["application/json"]
-        for integration in kinesis
-    )
+    function = plan.resources["module.lambda.aws_lambda_function.ingest"].values
+    permission = permission_of(plan, "ingest")
+    execution_arn = plan.resources["module.api_gateway.aws_apigatewayv2_api.ingest"].values["execution_arn"]
+    # When they are compared
+    # Then every route is a Lambda integration of payload format 2.0 of the ingest function, within the
+    # HTTP API's 30 s, and API Gateway may invoke the function for this API's POST routes only
+    assert len(integrations) == 2
     assert {
-        action: statement.resources
-        for statement in granted
-        for action in statement.actions
-        if action.startswith("kinesis:")
-    } == {action: frozenset({stream}) for action in called}
-    assert {action for statement in granted for action in statement.actions} == called | {
-        "kms:GenerateDataKey"
-    }
-    assert json.loads(role.values["assume_role_policy"])["Statement"][0]["Principal"] == {
-        "Service": "apigateway.amazonaws.com"
-    }
+        (
+            integration["type"],
+            integration["uri"],
+            integration["payloadFormatVersion"],
+            integration["timeoutInMillis"],
+        )
+        for integration in integrations
+    } == {("aws_proxy", function["invoke_arn"], "2.0", 30000)}
+    assert (permission["principal"], permission["action"]) == (
+        "apigateway.amazonaws.com",
+        "lambda:InvokeFunction",
+    )
+    assert permission["source_arn"] == f"{execution_arn}/*/POST/*"
 
 
-def test_the_authorizer_accepts_the_environments_user_pool(plan: Plan) -> None:
-    # Given the deployed document's Cognito authorizers
-    schemes = deployed(plan)["components"]["securitySchemes"]
-    providers = {
-        arn
-        for scheme in schemes.values()
-        if scheme.get("x-amazon-apigateway-authtype") == "cognito_user_pools"
-        for arn in scheme["x-amazon-apigateway-authorizer"]["providerARNs"]
-    }
-    # Then they accept the environment's user pool, and no other
-    assert providers == {plan.only("aws_cognito_user_pool").values["arn"]}
-
-
-def test_the_url_outputs_name_routes_of_the_deployed_document(domain_plan: Plan) -> None:
-    # Given the root outputs that are URLs of routes, with a custom domain (so they are known)
-    base = domain_plan.outputs["api_base_url"]
-    routes = {
-        name: url.removeprefix(base)
-        for name, url in domain_plan.outputs.items()
-        if name.endswith("_url") and isinstance(url, str) and url.startswith(base + "/")
-    }
-    document = deployed(domain_plan)
-    # When each is looked up in the document, POST for post_*, else GET
-    missing = [
+def test_the_jwt_authorizer_accepts_the_environments_pool_for_the_devices_app_client(plan: Plan) -> None:
+    # Given the HTTP API's security schemes and the routes that name them
+    document = deployed_ingest(plan)
+    schemes = document["components"]["securitySchemes"]
+    required = {
         name
-        for name, path in routes.items()
-        if ("post" if name.startswith("post_") else "get") not in document["paths"].get(path, {})
+        for _, _, operation in operations(document)
+        for requirement in operation["security"]
+        for name in requirement
+    }
+    # When their authorizers are read
+    authorizers = [schemes[name]["x-amazon-apigateway-authorizer"] for name in required]
+    # Then every route needs a JWT of the environment's user pool, for the devices' app client, read
+    # from the Authorization header
+    assert authorizers == [
+        {
+            "type": "jwt",
+            "identitySource": "$request.header.Authorization",
+            "jwtConfiguration": {
+                "issuer": issuer(plan),
+                "audience": [plan.only("aws_cognito_user_pool_client").values["id"]],
+            },
+        }
     ]
-    # Then the legacy clients' POST and GET URLs are there, and each names an operation that exists
-    assert {"post_gps_url", "get_gps_url", "post_positions_url", "get_buses_url"} <= set(routes)
+    assert (
+        issuer(plan)
+        == "https://cognito-idp.eu-west-1.amazonaws.com/" + plan.only("aws_cognito_user_pool").values["id"]
+    )
+
+
+def test_the_read_api_has_no_authorizer_and_sends_binary_to_any_reader(plan: Plan) -> None:
+    # Given the REST API's document
+    document = deployed(plan)
+    # Then none of its routes needs a token, and every media type is binary (the feed's protobuf
+    # reaches any reader), with each mock integration converting to text as API Gateway then needs
+    assert [operation for _, _, operation in operations(document) if operation.get("security")] == []
+    assert document["x-amazon-apigateway-binary-media-types"] == ["*/*"]
+    assert {integration.get("contentHandling") for integration in integrations(document, "mock")} == {
+        "CONVERT_TO_TEXT"
+    }
+
+
+def test_the_url_outputs_name_routes_of_the_deployed_documents(domain_plan: Plan) -> None:
+    # Given the root outputs that are URLs of routes, with a custom domain (so they are known): the
+    # devices' POST routes under the ingest API's base URL, the reads under the REST API's
+    outputs = domain_plan.outputs
+    posts = {
+        name: url.removeprefix(outputs["ingest_base_url"])
+        for name, url in outputs.items()
+        if name.startswith("post_") and name.endswith("_url")
+    }
+    gets = {
+        name: url.removeprefix(outputs["api_base_url"])
+        for name, url in outputs.items()
+        if name.startswith("get_") and name.endswith("_url")
+    }
+    # When each is looked up in its document
+    reads, ingest = deployed(domain_plan), deployed_ingest(domain_plan)
+    missing = [
+        *(name for name, path in posts.items() if "post" not in ingest["paths"].get(path, {})),
+        *(name for name, path in gets.items() if "get" not in reads["paths"].get(path, {})),
+    ]
+    # Then the legacy clients' POST and GET URLs are there, each naming an operation of its API, and
+    # the devices' API is the custom domain's /ingest
+    assert set(posts) == {"post_gps_url", "post_positions_url"}
+    assert {"get_gps_url", "get_buses_url"} <= set(gets)
     assert missing == []
+    assert outputs["ingest_base_url"] == outputs["api_base_url"] + "/ingest"

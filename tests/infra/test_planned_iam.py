@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from infra.terraform_config import PROJECT_ROOT
+from infra.terraform_config import ENVIRONMENTS_DIR, PROJECT_ROOT, load_tfvars
 from infra.terraform_plan import Plan, PlannedResource, Statement
 
 DATA_LAYER = PROJECT_ROOT / "src" / "busgps" / "dal"
@@ -27,6 +27,7 @@ CLIENT_SERVICES = {
     "DynamoDBClient": "dynamodb",
     "SQSClient": "sqs",
     "ApiGatewayManagementApiClient": "execute-api",
+    "KinesisClient": "kinesis",
 }
 
 # What Lambda's event source mapping calls on a DynamoDB table's stream with the function's role.
@@ -36,7 +37,10 @@ DYNAMODB_STREAM_EVENT_SOURCE_ACTIONS = {
     "dynamodb:GetShardIterator",
     "dynamodb:ListStreams",
 }
-FUNCTIONS = ("consumer", "api", "push", "websocket")
+FUNCTIONS = ("consumer", "api", "push", "websocket", "ingest")
+# The services whose data-layer calls the table and queue functions make; the ingest
+# function's Kinesis calls are checked by its own test.
+DATA_LAYER_SERVICES = ("dynamodb", "sqs", "execute-api")
 
 # What Lambda's event source mapping calls on a Kinesis stream with the function's role.
 KINESIS_EVENT_SOURCE_ACTIONS = {
@@ -78,6 +82,11 @@ def data_layer_actions(sources: list[Path]) -> set[str]:
                 action = f"{service}:{pascal_case(call)}"
                 actions.add(AUTHORIZED_AS.get(action, action))
     return actions
+
+
+def one_setting(plan: Plan, key: str) -> Any:
+    """A setting of the planned environment, from its tfvars file."""
+    return load_tfvars(ENVIRONMENTS_DIR / f"{plan.environment}.tfvars")[key]
 
 
 def role_of_function(plan: Plan, name: str) -> PlannedResource:
@@ -143,12 +152,16 @@ def test_the_functions_may_make_exactly_the_calls_the_data_layer_makes_on_the_pr
 ) -> None:
     # Given the DynamoDB, SQS and WebSocket management calls of the data layer, and what the
     # functions' roles grant (less what a table stream's event source mapping reads for one)
-    called = data_layer_actions(sorted(DATA_LAYER.glob("*.py")))
+    called = {
+        action
+        for action in data_layer_actions(sorted(DATA_LAYER.glob("*.py")))
+        if action.split(":")[0] in DATA_LAYER_SERVICES
+    }
     statements = [statement for name in FUNCTIONS for statement in plan.granted(role_of_function(plan, name))]
     granted = {
-        **grants(statements, "dynamodb"),
-        **grants(statements, "sqs"),
-        **grants(statements, "execute-api"),
+        action: resources
+        for service in DATA_LAYER_SERVICES
+        for action, resources in grants(statements, service).items()
     }
     for action in DYNAMODB_STREAM_EVENT_SOURCE_ACTIONS:
         granted.pop(action, None)
@@ -167,8 +180,8 @@ def test_the_functions_may_make_exactly_the_calls_the_data_layer_makes_on_the_pr
 
 def test_the_push_and_websocket_functions_post_only_to_their_stages_connections(plan: Plan) -> None:
     # Given the WebSocket API and its stage
-    api = plan.only("aws_apigatewayv2_api").values
-    stage = plan.only("aws_apigatewayv2_stage").values
+    api = plan.resources["module.api_gateway.aws_apigatewayv2_api.websocket"].values
+    stage = plan.resources["module.api_gateway.aws_apigatewayv2_stage.websocket"].values
     connections = f"{api['execution_arn']}/{stage['name']}/POST/@connections/*"
     for name in FUNCTIONS:
         # When a function's management permissions are read
@@ -240,6 +253,42 @@ def test_the_consumer_reads_the_stream_its_mapping_reads_and_no_other(plan: Plan
     }
 
 
+def test_the_ingest_function_may_only_write_the_stream_as_the_data_layer_does(plan: Plan) -> None:
+    # Given the Kinesis calls of the data layer (busgps.dal.stream) and the ingest function's role
+    called = {
+        action
+        for action in data_layer_actions(sorted(DATA_LAYER.glob("*.py")))
+        if action.startswith("kinesis:")
+    }
+    statements = plan.granted(role_of_function(plan, "ingest"))
+    stream = plan.only("aws_kinesis_stream").values["arn"]
+    key = plan.only("aws_kms_key").values["arn"]
+    traced = one_setting(plan, "trace_ingest_and_consumer")
+    # When its grants are read, service by service
+    services = {action.split(":")[0] for statement in statements for action in statement.actions}
+    # Then it may make exactly those calls, on the environment's stream only; get a data key of the
+    # stream's key and decrypt its environment with it; write its logs; and send traces only where
+    # the environment traces it. Nothing of DynamoDB or SQS.
+    assert called == {"kinesis:PutRecord", "kinesis:PutRecords"}
+    assert grants(statements, "kinesis") == {action: frozenset({stream}) for action in called}
+    assert grants(statements, "kms") == {
+        action: frozenset({key}) for action in ("kms:Decrypt", "kms:GenerateDataKey")
+    }
+    assert services == {"kinesis", "kms", "logs", *(["xray"] if traced else [])}
+
+
+def test_only_traced_functions_may_send_traces(plan: Plan) -> None:
+    traced = one_setting(plan, "trace_ingest_and_consumer")
+    for name in ("consumer", "ingest", "api"):
+        # Given a function and its tracing
+        function = plan.resources[f"module.lambda.aws_lambda_function.{name}"].values
+        active = function["tracing_config"][0]["mode"] == "Active"
+        # Then the API function is traced, the two others as the environment says, and a role may send
+        # traces exactly when its function is traced
+        assert active == (True if name == "api" else traced), name
+        assert bool(grants(plan.granted(role_of_function(plan, name)), "xray")) == active, name
+
+
 def test_each_function_uses_the_key_and_writes_its_own_log_group_only(plan: Plan) -> None:
     key = plan.only("aws_kms_key").values["arn"]
     for name in FUNCTIONS:
@@ -247,9 +296,10 @@ def test_each_function_uses_the_key_and_writes_its_own_log_group_only(plan: Plan
         statements = plan.granted(role_of_function(plan, name))
         # When its KMS and log permissions are read
         log_group = plan.resources[f"module.lambda.aws_cloudwatch_log_group.{name}"].values["arn"]
-        # Then it may decrypt with the environment's key (the consumer also encrypts, for the
-        # queues), and write log events to its own log group only
-        expected_kms = {"kms:Decrypt", "kms:GenerateDataKey"} if name == "consumer" else {"kms:Decrypt"}
+        # Then it may decrypt with the environment's key (the consumer and the ingest function also
+        # encrypt, for the queues and the stream), and write log events to its own log group only
+        encrypts = name in ("consumer", "ingest")
+        expected_kms = {"kms:Decrypt", "kms:GenerateDataKey"} if encrypts else {"kms:Decrypt"}
         assert grants(statements, "kms") == {action: frozenset({key}) for action in expected_kms}
         assert grants(statements, "logs") == {
             action: frozenset({f"{log_group}:*"}) for action in ("logs:CreateLogStream", "logs:PutLogEvents")

@@ -19,7 +19,14 @@ from busgps.dal.items import ItemLayout, latest_key_schema
 from busgps.local.stack import CONSUMER_HANDLER, PUSH_HANDLER
 from busgps.models.position import Position
 from busgps.packaging import zip_name
-from busgps.settings import ApiSettings, ConnectionSettings, ConsumerSettings, WebSocketSettings
+from busgps.settings import (
+    ApiSettings,
+    ConnectionSettings,
+    ConsumerSettings,
+    IngestSettings,
+    TableSettings,
+    WebSocketSettings,
+)
 from infra.conftest import production_warnings
 from infra.terraform_plan import Plan, PlannedResource
 
@@ -30,9 +37,8 @@ SETTINGS_OF_FUNCTION: dict[str, type[BaseModel]] = {
     "api": ApiSettings,
     "push": ConnectionSettings,
     "websocket": WebSocketSettings,
+    "ingest": IngestSettings,
 }
-# The functions that read the position tables (the push function reads only connections).
-TABLE_READERS = ("consumer", "api", "websocket")
 
 
 def one(values: dict[str, Any], block: str) -> dict[str, Any]:
@@ -242,18 +248,35 @@ def test_the_functions_run_the_handlers_of_the_zip_make_package_builds(
         # Given a planned function; when its handler, runtime and package are read
         module_name, _, attribute = values["handler"].rpartition(".")
         # Then the handler imports as Lambda would import it, on Python 3.12, from the zip of the
-        # environment's architecture, sized and timed as its settings say, traced, with its
-        # environment variables encrypted by the environment's key
+        # environment's architecture, sized and timed as its settings say, traced as they say (those
+        # serving readers always), with its environment variables encrypted by the environment's key
         assert callable(getattr(importlib.import_module(module_name), attribute)), name
+        assert values["handler"] == f"busgps.handlers.{name}.lambda_handler"
         assert values["runtime"] == "python3.12"
         assert values["architectures"] == [settings["lambda_architecture"]]
         assert values["filename"] == f"../dist/{zip_name(settings['lambda_architecture'])}"
-        assert (values["memory_size"], values["timeout"]) == (
-            settings["lambda_memory_mb"],
-            settings["lambda_timeout_seconds"],
-        )
-        assert one(values, "tracing_config")["mode"] == "Active"
+        memory = settings["ingest_memory_mb" if name == "ingest" else "lambda_memory_mb"]
+        assert (values["memory_size"], values["timeout"]) == (memory, settings["lambda_timeout_seconds"])
+        traced = name not in ("consumer", "ingest") or settings["trace_ingest_and_consumer"]
+        assert one(values, "tracing_config")["mode"] == ("Active" if traced else "PassThrough")
         assert values["kms_key_arn"] == key_arn(plan)
+
+
+def test_the_ingest_function_logs_json_without_lambdas_lines_per_request(
+    plan: Plan, settings: dict[str, Any]
+) -> None:
+    # Given the planned ingest function, invoked once for each of the devices' requests
+    values = function(plan, "ingest").values
+    log_group = plan.resources["module.lambda.aws_cloudwatch_log_group.ingest"].values
+    # When its logging configuration is read
+    logging = one(values, "logging_config")
+    # Then it logs JSON to its own log group at the environment's level, and Lambda's own START, END
+    # and REPORT lines (three a request) are not written
+    assert logging["log_format"] == "JSON"
+    assert logging["log_group"] == log_group["name"]
+    assert logging["system_log_level"] == "WARN"
+    assert logging["application_log_level"] == ("INFO" if plan.environment == "production" else "DEBUG")
+    assert log_group["retention_in_days"] == settings["log_retention_days"]
 
 
 def test_the_local_stack_runs_the_consumer_terraform_deploys(plans: dict[tuple[str, str], Plan]) -> None:
@@ -269,14 +292,22 @@ def test_each_function_gets_exactly_the_settings_its_code_reads(plan: Plan, sett
         read = {field.alias or field_name for field_name, field in model.model_fields.items()}
         # Then every variable read is set, nothing else is, and the values are the environment's
         assert set(variables) == read | POWERTOOLS_VARIABLES, name
-        assert variables["TTL_FIELD_NAME"] == settings["ttl_field_name"]
-        if name in TABLE_READERS:
-            assert variables["DYNAMODB_TABLE_NAME"] == settings["latest_table_name"]
-            assert variables["HISTORY_TABLE_NAME"] == settings["history_table_name"]
-            assert variables["TTL_SECONDS"] == str(settings["ttl_seconds"])
-        else:
-            assert variables["CONNECTIONS_TABLE_NAME"] == settings["connections_table_name"]
         assert variables["POWERTOOLS_LOG_LEVEL"] == ("INFO" if plan.environment == "production" else "DEBUG")
+        if issubclass(model, ConnectionSettings):
+            assert variables["CONNECTIONS_TABLE_NAME"] == settings["connections_table_name"]
+            assert variables["TTL_FIELD_NAME"] == settings["ttl_field_name"]
+        if not issubclass(model, TableSettings):
+            continue
+        assert variables["DYNAMODB_TABLE_NAME"] == settings["latest_table_name"]
+        assert variables["HISTORY_TABLE_NAME"] == settings["history_table_name"]
+        assert (variables["TTL_SECONDS"], variables["TTL_FIELD_NAME"]) == (
+            str(settings["ttl_seconds"]),
+            settings["ttl_field_name"],
+        )
+    assert (
+        one(function(plan, "ingest").values, "environment")["variables"]["STREAM_NAME"]
+        == settings["stream_name"]
+    )
     consumer = one(function(plan, "consumer").values, "environment")["variables"]
     invalid_records = next(
         queue
@@ -289,8 +320,8 @@ def test_each_function_gets_exactly_the_settings_its_code_reads(plan: Plan, sett
         == settings["cors_allow_origin"]
     )
     # And the functions that answer WebSocket clients post to their stage's own management endpoint
-    api = plan.only("aws_apigatewayv2_api").values
-    stage = plan.only("aws_apigatewayv2_stage").values
+    api = plan.resources["module.api_gateway.aws_apigatewayv2_api.websocket"].values
+    stage = plan.resources["module.api_gateway.aws_apigatewayv2_stage.websocket"].values
     callback_url = f"https://{api['id']}.execute-api.{settings['aws_region']}.amazonaws.com/{stage['name']}"
     for name in ("push", "websocket"):
         variables = one(function(plan, name).values, "environment")["variables"]
@@ -340,6 +371,54 @@ def test_the_stage_logs_traces_and_throttles_as_the_environment_says(
     assert {execution_logs["retention_in_days"], access_logs["retention_in_days"]} == {
         settings["log_retention_days"]
     }
+
+
+def test_the_devices_http_api_deploys_each_change_logs_and_throttles_as_the_environment_says(
+    plan: Plan, settings: dict[str, Any]
+) -> None:
+    # Given the planned HTTP API and its stage
+    api = plan.resources["module.api_gateway.aws_apigatewayv2_api.ingest"].values
+    stage = plan.resources["module.api_gateway.aws_apigatewayv2_stage.ingest"].values
+    access_logs = plan.resources["module.api_gateway.aws_cloudwatch_log_group.ingest_access"].values
+    # When the stage's deployment, throttling and logging are read
+    routes = one(stage, "default_route_settings")
+    # Then it is an HTTP API whose $default stage deploys every change of the document, throttles at
+    # the settings' limits, and writes JSON access logs to its own encrypted log group
+    assert (api["protocol_type"], api["name"]) == ("HTTP", f"busgps-{plan.environment}-ingest")
+    assert (stage["name"], stage["auto_deploy"]) == ("$default", True)
+    assert (routes["throttling_rate_limit"], routes["throttling_burst_limit"]) == (
+        settings["api_throttling_rate_limit"],
+        settings["api_throttling_burst_limit"],
+    )
+    log_format = json.loads(one(stage, "access_log_settings")["format"])
+    assert {"requestId", "routeKey", "status", "integrationError", "authorizerError"} <= set(log_format)
+    assert one(stage, "access_log_settings")["destination_arn"] == access_logs["arn"]
+    assert (access_logs["kms_key_id"], access_logs["retention_in_days"]) == (
+        key_arn(plan),
+        settings["log_retention_days"],
+    )
+
+
+def test_the_cdn_has_two_origins_the_read_api_without_headers_of_its_own_and_the_maps_bucket(
+    plan: Plan,
+) -> None:
+    # Given the planned distribution and the map's bucket
+    distribution = plan.only("aws_cloudfront_distribution").values
+    bucket = plan.only("aws_s3_bucket").values
+    # When its origins are read
+    origins = {origin["origin_id"]: origin for origin in distribution["origin"]}
+    # Then every path but the map's goes to the REST API's stage, which answers any Accept with binary
+    # protobuf, through Origin Shield, and no header is added to the viewers'; the map is read from
+    # its bucket, signed by the distribution's origin access control
+    assert set(origins) == {"api", "map"}
+    api, map_files = origins["api"], origins["map"]
+    rest_api = plan.only("aws_api_gateway_rest_api").values["id"]
+    assert api["domain_name"] == f"{rest_api}.execute-api.{plan.outputs['aws_region']}.amazonaws.com"
+    assert api["origin_path"] == f"/{plan.environment}"
+    assert api["custom_header"] == []
+    assert one(api, "origin_shield")["enabled"] is True
+    assert map_files["domain_name"] == bucket["bucket_regional_domain_name"]
+    assert map_files["custom_header"] == []
 
 
 def test_the_account_cloudwatch_role_is_set_only_by_the_environment_that_owns_it(
@@ -405,6 +484,7 @@ def test_a_custom_domain_is_a_regional_rest_api_domain_with_a_dns_validated_cert
     certificate = domain_plan.only("aws_acm_certificate").values
     domain = domain_plan.only("aws_api_gateway_domain_name").values
     mapping = domain_plan.only("aws_api_gateway_base_path_mapping").values
+    ingest_mapping = domain_plan.only("aws_apigatewayv2_api_mapping").values
     records = {record.name: record.values for record in domain_plan.of_type("aws_route53_record")}
     # When its certificate, domain, mapping and records are read
     # Then the certificate is validated through DNS in the zone, the REST API (v1) domain is
@@ -420,6 +500,14 @@ def test_a_custom_domain_is_a_regional_rest_api_domain_with_a_dns_validated_cert
     )
     assert (records["api"]["name"], records["api"]["type"]) == ("api.busgps.example.com", "A")
     assert domain_plan.outputs["api_base_url"] == "https://api.busgps.example.com"
+    # And the devices' HTTP API is the same domain's /ingest
+    assert (ingest_mapping["api_id"], ingest_mapping["stage"], ingest_mapping["api_mapping_key"]) == (
+        domain_plan.resources["module.api_gateway.aws_apigatewayv2_api.ingest"].values["id"],
+        "$default",
+        "ingest",
+    )
+    assert ingest_mapping["domain_name"] == "api.busgps.example.com"
+    assert domain_plan.outputs["ingest_base_url"] == "https://api.busgps.example.com/ingest"
 
 
 # ---- Monitoring ------------------------------------------------------------------------------
@@ -436,6 +524,7 @@ def test_every_failure_has_an_alarm_that_notifies_the_topic(plan: Plan, settings
     }
     functions = [function(plan, name).values["function_name"] for name in SETTINGS_OF_FUNCTION]
     api = (plan.only("aws_api_gateway_rest_api").values["name"], plan.environment)
+    ingest_api = plan.resources["module.api_gateway.aws_apigatewayv2_api.ingest"].values["id"]
     queues = (settings["invalid_records_queue_name"], settings["consumer_failure_queue_name"])
     # Then lag, each queue, each function's errors and throttles, API 5XX and latency are watched,
     # any message in a queue is enough, and every alarm notifies the encrypted topic
@@ -445,6 +534,7 @@ def test_every_failure_has_an_alarm_that_notifies_the_topic(plan: Plan, settings
         *{("AWS/Lambda", metric, (name,)) for metric in ("Errors", "Throttles") for name in functions},
         ("AWS/ApiGateway", "5XXError", tuple(sorted(api))),
         ("AWS/ApiGateway", "Latency", tuple(sorted(api))),
+        ("AWS/ApiGateway", "5xx", (ingest_api,)),
     }
     assert {alarm["threshold"] for alarm in alarms if alarm["namespace"] == "AWS/SQS"} == {0}
     assert all(alarm["alarm_actions"] == alarm["ok_actions"] == [topic["arn"]] for alarm in alarms)
@@ -478,7 +568,8 @@ def test_every_resource_is_named_after_its_environment(plan: Plan) -> None:
 
 
 # Names scoped by a parent that carries the environment already.
-NAMES_WITHOUT_ENVIRONMENT = {"aws_iam_role_policy", "aws_kms_alias"}
+# The HTTP API's stage is $default, which gives it a URL without a stage segment.
+NAMES_WITHOUT_ENVIRONMENT = {"aws_iam_role_policy", "aws_kms_alias", "aws_apigatewayv2_stage"}
 
 
 def test_production_warns_when_no_one_gets_its_alarms_or_any_origin_may_call_it(

@@ -172,6 +172,7 @@ def test_python_and_openapi_lint_jobs_run_green(gitlab_ci_local: GitLabCiLocal) 
     # Then they ran the project's real checks and passed
     assert "$ make lint typecheck" in output
     assert "api/openapi.yaml: OK" in output
+    assert "api/ingest.yaml: OK" in output
 
 
 @pytest.mark.timeout(120)

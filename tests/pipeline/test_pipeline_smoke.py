@@ -28,6 +28,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def _terraform_outputs(stack: dict[str, Any], **overrides: str) -> dict[str, Any]:
     values = {
         "api_base_url": stack["api_url"],
+        "ingest_base_url": stack["ingest_url"],
         "aws_region": stack["region"],
         "user_pool_id": stack["user_pool_id"],
         "app_client_id": stack["app_client_id"],

@@ -1,4 +1,4 @@
-"""The API document's limits agree with AWS's, as `busgps.aws_limits` states them."""
+"""The devices' API document's limits agree with AWS's, as `busgps.aws_limits` states them."""
 
 import math
 from pathlib import Path
@@ -9,7 +9,7 @@ import yaml
 from busgps import aws_limits
 from busgps.models.position import BUS_ID_PATTERN
 
-DOCUMENT = Path(__file__).resolve().parents[2] / "api" / "openapi.yaml"
+DOCUMENT = Path(__file__).resolve().parents[2] / "api" / "ingest.yaml"
 
 
 def _schemas() -> dict[str, Any]:

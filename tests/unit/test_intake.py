@@ -84,7 +84,7 @@ def test_a_batch_becomes_one_record_per_entry_keyed_by_its_bus() -> None:
 
 
 def test_every_bad_entry_of_a_batch_is_named_and_nothing_is_taken() -> None:
-    # Given a batch with four bad entries among good ones
+    # Given a batch with five bad entries among good ones
     good = {"busId": "17", "latitude": 1, "longitude": 2}
     entries = [
         good,
@@ -92,6 +92,7 @@ def test_every_bad_entry_of_a_batch_is_named_and_nothing_is_taken() -> None:
         {"latitude": 1, "longitude": 2},
         {**good, "speed": "8"},
         {**good, "colour": "red"},
+        {**good, "startDate": None},
     ]
     # When checked; Then one refusal names each of them
     problem = refused(batch_records, {"positions": entries}, NOW_MS)
@@ -101,6 +102,7 @@ def test_every_bad_entry_of_a_batch_is_named_and_nothing_is_taken() -> None:
             "body.positions[2].busId: required",
             "body.positions[3].speed: must be a JSON number",
             "body.positions[4]: unknown fields colour (a record holds a position only)",
+            "body.positions[5].startDate: must not be null (leave an unknown field out)",
         ]
     )
 

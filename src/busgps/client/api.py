@@ -64,13 +64,15 @@ class BusGpsClient:
     def post_position(self, position: Position) -> PostResult:
         """POST /post-gps in the existing clients' wire format: one Kinesis record, key = bus id."""
         body = legacy_post_body(position, self.target.required("stream_name"))
-        answer = self._send("POST", self.target.post_url, json_body=body, authorized=True)
-        return _parse(PostResult, answer, "POST", self.target.post_url)
+        url = self.target.required("post_url")
+        answer = self._send("POST", url, json_body=body, authorized=True)
+        return _parse(PostResult, answer, "POST", url)
 
     def post_batch(self, entries: Sequence[Position | Mapping[str, Any]]) -> BatchResult:
-        """POST /v1/positions: up to 500 positions; the answer names the entries that failed."""
+        """POST /v1/positions on the ingest API: up to 500 positions; the answer names the entries that
+        failed."""
         body = batch_post_body(entries)
-        url = self.target.route("/v1/positions")
+        url = self.target.ingest_route("/v1/positions")
         try:
             answer = self._send("POST", url, json_body=body, authorized=True)
         except ApiError as error:

@@ -29,6 +29,7 @@ GET_WAIT_INTERVAL_SECONDS = 0.5
 TOKEN_VARIABLE = "BUSGPS_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 _TARGET_FIELDS = (
     "api_url",
+    "ingest_url",
     "post_url",
     "get_url",
     "region",
@@ -159,8 +160,17 @@ def stack_options() -> argparse.ArgumentParser:
         "default: the local stack's .local/stack.json; each also reads BUSGPS_<NAME> from the environment",
     )
     group.add_argument("--api-url", help="base URL of the API, with its stage (BUSGPS_API_URL)")
-    group.add_argument("--post-url", help="URL of POST /post-gps, if not under --api-url")
+    group.add_argument(
+        "--ingest-url", help="base URL of the devices' API, the POST routes (BUSGPS_INGEST_URL)"
+    )
+    group.add_argument("--post-url", help="URL of POST /post-gps, if not under --ingest-url")
     group.add_argument("--get-url", help="URL of GET /get-gps, if not under --api-url")
+    group.add_argument(
+        "--terraform-outputs",
+        type=Path,
+        help="`terraform output -json` of a deployed environment, for its URLs and ids "
+        "(BUSGPS_TERRAFORM_OUTPUTS)",
+    )
     group.add_argument("--region", help="AWS region of the user pool")
     group.add_argument("--user-pool-id", help="Cognito user pool id")
     group.add_argument("--client-id", help="Cognito app client id")
@@ -202,7 +212,12 @@ def _guarded(command: Command) -> Command:
 
 def _target(arguments: argparse.Namespace) -> StackTarget:
     given = {name: getattr(arguments, name, None) for name in _TARGET_FIELDS}
-    return resolve_target(given, os.environ, getattr(arguments, "stack_file", None))
+    return resolve_target(
+        given,
+        os.environ,
+        getattr(arguments, "stack_file", None),
+        getattr(arguments, "terraform_outputs", None),
+    )
 
 
 def _token_source(arguments: argparse.Namespace, target: StackTarget) -> TokenSource:

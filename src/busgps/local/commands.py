@@ -26,7 +26,7 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     local_commands = local.add_subparsers(dest="local_command", required=True)
     up = local_commands.add_parser(
         "up",
-        help="start the local stack (emulator, event source mapping, API gateway) until Ctrl-C",
+        help="start the local stack (emulator, event source mapping, API gateways) until Ctrl-C",
         description="Start the local stack and keep it running until Ctrl-C or SIGTERM. "
         "Run from the repository root; the details are written to <state dir>/stack.json.",
     )
@@ -36,6 +36,13 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         type=int,
         default=DEFAULT_GATEWAY_PORT,
         help="API gateway port; 0 picks a free one (default: %(default)s)",
+    )
+    up.add_argument(
+        "--ingest-port",
+        type=int,
+        default=0,
+        help="port of the devices' HTTP API (the POST routes, api/ingest.yaml); 0 picks a free one "
+        "(default: %(default)s)",
     )
     up.add_argument(
         "--emulator-port",
@@ -70,6 +77,12 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         type=Path,
         default=Path("web") / "map",
         help="the operations map's static files, served under /map/ (default: %(default)s)",
+    )
+    up.add_argument(
+        "--ingest-definition",
+        type=Path,
+        default=Path("api") / "ingest.yaml",
+        help="OpenAPI document the devices' HTTP API serves (default: %(default)s)",
     )
     up.add_argument(
         "--state-dir",
@@ -155,6 +168,8 @@ def _up(arguments: argparse.Namespace) -> int:
             state_dir=arguments.state_dir,
             host=arguments.host,
             port=arguments.port,
+            ingest_definition_path=arguments.ingest_definition,
+            ingest_port=arguments.ingest_port,
             emulator_port=arguments.emulator_port,
             websocket_port=arguments.websocket_port,
             map_dir=arguments.map_dir,
@@ -197,7 +212,10 @@ def _status(arguments: argparse.Namespace) -> int:
         details = status.details
         health = "healthy" if status.healthy else "not answering GET /health"
         print(f"busgps local stack: running, {health} (pid {status.pid}, since {details.get('started_at')})")
-        print(f"  API {details.get('api_url')}  emulator {details.get('emulator_endpoint')}")
+        print(
+            f"  API {details.get('api_url')}  ingest {details.get('ingest_url')}  "
+            f"emulator {details.get('emulator_endpoint')}"
+        )
         print(f"  details in {arguments.state_dir / 'stack.json'}; stop it with `busgps local down`")
     return 0 if status.healthy else 1
 

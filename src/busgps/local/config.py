@@ -77,6 +77,10 @@ class EnvironmentSettings(BaseModel):
     lambda_architecture: Literal["arm64", "x86_64"]
     lambda_memory_mb: int = Field(ge=128, le=10240)
     lambda_timeout_seconds: int = Field(ge=1, le=900)
+    # Memory of the ingest function, which only checks bodies and writes to the stream.
+    ingest_memory_mb: int = Field(ge=128, le=10240)
+    # Read by Terraform only: X-Ray active tracing of the ingest and consumer functions.
+    trace_ingest_and_consumer: bool
     log_retention_days: int = Field(ge=0)
 
     api_throttling_rate_limit: float = Field(ge=0)

@@ -1,7 +1,8 @@
 """`busgps local up`: the whole system on one machine, started and stopped as one process.
 
-Start order: lock, emulator, resources, the functions' environment, the event source mapping, then
-the gateway last, so that `GET /health` answers 200 only once everything else is ready. SIGINT and
+Start order: lock, emulator, resources, the functions' environment, the event source mapping, the
+ingest HTTP API, then the REST API gateway last, so that `GET /health` answers 200 only once everything
+else is ready. SIGINT and
 SIGTERM stop it in the reverse order within a few seconds, and remove the lock and stack file.
 """
 
@@ -79,6 +80,9 @@ class StackOptions:
     host: str
     port: int
     emulator_port: int
+    # The devices' HTTP API (api/ingest.yaml), on a port of its own: another host, as on AWS.
+    ingest_definition_path: Path = Path("api") / "ingest.yaml"
+    ingest_port: int = 0
     # Lambda's Invoke API for the consumer; 0 picks a free port.
     lambda_port: int = 0
     access_log: bool = True
@@ -105,23 +109,24 @@ class LocalArns:
     push_role_arn: str
     websocket_function_arn: str
     api_function_invoke_arn: str
-    api_gateway_kinesis_role_arn: str
+    ingest_function_invoke_arn: str
 
     @classmethod
     def for_settings(cls, settings: EnvironmentSettings) -> "LocalArns":
         region, prefix = settings.aws_region, f"busgps-{settings.environment}"
         lambda_arn = f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{prefix}"
-        api_function_arn = f"{lambda_arn}-api"
+
+        def invoke_arn(function_arn: str) -> str:
+            return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
         return cls(
             consumer_function_arn=f"{lambda_arn}-consumer",
             consumer_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-consumer",
             push_function_arn=f"{lambda_arn}-push",
             push_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-push",
             websocket_function_arn=f"{lambda_arn}-websocket",
-            api_function_invoke_arn=(
-                f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{api_function_arn}/invocations"
-            ),
-            api_gateway_kinesis_role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{prefix}-api-gateway-kinesis",
+            api_function_invoke_arn=invoke_arn(f"{lambda_arn}-api"),
+            ingest_function_invoke_arn=invoke_arn(f"{lambda_arn}-ingest"),
         )
 
     @property
@@ -197,7 +202,13 @@ def function_environment(
         "FEED_REFRESH_SECONDS": str(settings.feed_refresh_seconds),
         "CONNECTIONS_TABLE_NAME": resources.connections_table_name,
         "WEBSOCKET_CALLBACK_URL": websocket_callback_url,
+        "STREAM_NAME": resources.stream_name,
     }
+
+
+def user_pool_issuer(region: str, user_pool_id: str) -> str:
+    """The `iss` of the pool's tokens: what the ingest API's JWT authorizer accepts."""
+    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
 
 
 def stack_details(
@@ -205,6 +216,7 @@ def stack_details(
     settings: EnvironmentSettings,
     resources: LocalResources,
     api_url: str,
+    ingest_url: str,
     emulator_endpoint: str,
     lambda_endpoint: str,
     websocket_url: str,
@@ -212,7 +224,8 @@ def stack_details(
     """The content of `.local/stack.json`; README's "Local stack" section documents each key."""
     return {
         "api_url": api_url,
-        "post_url": f"{api_url}/post-gps",
+        "ingest_url": ingest_url,
+        "post_url": f"{ingest_url}/post-gps",
         "get_url": f"{api_url}/get-gps",
         "health_url": f"{api_url}/health",
         "websocketUrl": websocket_url,
@@ -287,19 +300,23 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
             f"{options.settings_path}: api_throttling_rate_limit = 0 or api_throttling_burst_limit = 0 "
             "would refuse every request; raise them, or pass --no-throttling"
         )
-    if not options.api_definition_path.is_file():
-        raise StackError(
-            f"API definition {options.api_definition_path} does not exist (pass --api-definition)"
-        )
+    for path, option in (
+        (options.api_definition_path, "--api-definition"),
+        (options.ingest_definition_path, "--ingest-definition"),
+    ):
+        if not path.is_file():
+            raise StackError(f"API definition {path} does not exist (pass {option})")
     lock = StackLock(options.state_dir / LOCK_FILE_NAME)
     lock.acquire()
     running.callback(lock.release)
-    gateway_socket = _bind(options.host, options.port)
+    gateway_socket = _bind(options.host, options.port, "--port")
     running.callback(gateway_socket.close)
     websocket_socket = _bind(options.host, options.websocket_port, option="--websocket-port")
     running.callback(websocket_socket.close)
     websocket_host, websocket_port = websocket_socket.getsockname()[:2]
     websocket_stage_url = f"{websocket_host}:{websocket_port}/{STAGE}"
+    ingest_socket = _bind(options.host, options.ingest_port, option="--ingest-port")
+    running.callback(ingest_socket.close)
 
     emulator = MotoServer(options.host, options.emulator_port, options.faults)
     try:
@@ -327,7 +344,8 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     guard_default_session()
     arns = LocalArns.for_settings(settings)
 
-    from busgps.handlers import api, websocket  # after the environment is set, as Lambda imports them
+    # After the environment is set, as Lambda imports them.
+    from busgps.handlers import api, ingest, websocket
 
     try:
         mapping_config = EventSourceMappingConfig.from_settings(
@@ -404,36 +422,61 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     )
     _serve(websocket_api.app(), websocket_socket, "websocket", options, running, stop)
 
-    from busgps.local.gateway import GatewayConfig, create_gateway_app
+    from busgps.local.gateway import GatewayConfig, HttpApiConfig, create_gateway_app, create_http_api_app
+
+    rate_limit = settings.api_throttling_rate_limit if options.throttling else None
+    burst_limit = settings.api_throttling_burst_limit if options.throttling else None
+    ingest_app = create_http_api_app(
+        HttpApiConfig(
+            openapi_path=options.ingest_definition_path,
+            template_values={
+                "stream_name": resources.stream_name,
+                "ingest_function_invoke_arn": arns.ingest_function_invoke_arn,
+                "user_pool_issuer": user_pool_issuer(settings.aws_region, resources.user_pool_id),
+                "app_client_id": resources.app_client_id,
+                "cors_allow_origin": settings.cors_allow_origin,
+            },
+            lambda_handlers={arns.ingest_function_invoke_arn: ingest.lambda_handler},
+            endpoint_url=emulator.endpoint_url,
+            function_memory_mb=settings.ingest_memory_mb,
+            function_timeout_seconds=settings.lambda_timeout_seconds,
+            account_id=LOCAL_ACCOUNT_ID,
+            throttling_rate_limit=rate_limit,
+            throttling_burst_limit=burst_limit,
+        )
+    )
+    _serve(ingest_app, ingest_socket, "ingest", options, running, stop)
 
     app = create_gateway_app(
         GatewayConfig(
             openapi_path=options.api_definition_path,
             template_values={
-                "aws_region": settings.aws_region,
                 "stream_name": resources.stream_name,
-                "api_gateway_kinesis_role_arn": arns.api_gateway_kinesis_role_arn,
                 "api_function_invoke_arn": arns.api_function_invoke_arn,
-                "user_pool_arn": resources.user_pool_arn,
                 "cors_allow_origin": settings.cors_allow_origin,
             },
             lambda_handlers={arns.api_function_invoke_arn: api.lambda_handler},
-            endpoint_url=emulator.endpoint_url,
             stage=STAGE,
             function_memory_mb=settings.lambda_memory_mb,
             function_timeout_seconds=settings.lambda_timeout_seconds,
-            throttling_rate_limit=settings.api_throttling_rate_limit if options.throttling else None,
-            throttling_burst_limit=settings.api_throttling_burst_limit if options.throttling else None,
+            throttling_rate_limit=rate_limit,
+            throttling_burst_limit=burst_limit,
         )
     )
-    host, port = gateway_socket.getsockname()[:2]
-    api_url = f"http://{host}:{port}"
+    api_url = _url(gateway_socket)
     websocket_url = f"ws://{websocket_stage_url}"
     front = create_front_app(app, options.map_dir, map_config(settings, api_url, websocket_url))
     _serve(front, gateway_socket, "gateway", options, running, stop)
 
     details = stack_details(
-        options, settings, resources, api_url, emulator.endpoint_url, lambda_api.endpoint_url, websocket_url
+        options,
+        settings,
+        resources,
+        api_url,
+        _url(ingest_socket),
+        emulator.endpoint_url,
+        lambda_api.endpoint_url,
+        websocket_url,
     )
     stack_file = options.state_dir / STACK_FILE_NAME
     running.callback(stack_file.unlink, missing_ok=True)
@@ -470,6 +513,11 @@ def _load_settings(path: Path) -> EnvironmentSettings:
         return load_environment_settings(path)
     except RuntimeError as error:
         raise StackError(str(error)) from error
+
+
+def _url(listener: socket.socket) -> str:
+    host, port = listener.getsockname()[:2]
+    return f"http://{host}:{port}"
 
 
 def _bind(host: str, port: int, option: str = "--port") -> socket.socket:
@@ -536,6 +584,7 @@ def ready_message(details: Mapping[str, Any], stack_file: Path) -> str:
         ("API URL", details["api_url"]),
         ("WebSocket URL", details["websocketUrl"]),
         ("operations map", details["mapUrl"]),
+        ("ingest URL", details["ingest_url"]),
         ("demo username", details["username"]),
         ("demo password", details["password"]),
         ("user pool id", details["user_pool_id"]),

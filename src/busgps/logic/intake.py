@@ -106,6 +106,10 @@ def _check_entry(entry: Any, where: str, now_ms: int) -> None:
         raise InvalidRequest(f"{where}: unknown fields {', '.join(unknown)} (a record holds a position only)")
     if "busId" not in entry:
         raise InvalidRequest(f"{where}.busId: required")
+    # The API's model has no null: an optional field is left out, never sent empty.
+    nulls = sorted(name for name, value in entry.items() if value is None)
+    if nulls:
+        raise InvalidRequest(f"{where}.{nulls[0]}: must not be null (leave an unknown field out)")
     for name in _NUMBER_FIELDS:
         if name in entry and (isinstance(entry[name], bool) or not isinstance(entry[name], int | float)):
             raise InvalidRequest(f"{where}.{name}: must be a JSON number")

@@ -5,16 +5,20 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.name
 
-  # The one definition of the REST API, shared with the local gateway. These are exactly the
-  # placeholders the template uses; templatefile fails on any it does not get. Decoding the YAML
-  # expands its aliases, so API Gateway gets every shared response written out, as JSON.
+  # The one definition of each API, shared with the local stack. These are exactly the placeholders
+  # each template uses; templatefile fails on any it does not get. Decoding the YAML expands its
+  # aliases, so API Gateway gets every shared response written out, as JSON.
   openapi_body = jsonencode(yamldecode(templatefile(var.openapi_template_path, {
-    aws_region                   = local.region
-    stream_name                  = var.stream_name
-    api_gateway_kinesis_role_arn = aws_iam_role.kinesis_writer.arn
-    api_function_invoke_arn      = var.api_function_invoke_arn
-    user_pool_arn                = var.user_pool_arn
-    cors_allow_origin            = var.cors_allow_origin
+    stream_name             = var.stream_name
+    api_function_invoke_arn = var.api_function_invoke_arn
+    cors_allow_origin       = var.cors_allow_origin
+  })))
+  ingest_openapi_body = jsonencode(yamldecode(templatefile(var.ingest_openapi_template_path, {
+    stream_name                = var.stream_name
+    ingest_function_invoke_arn = var.ingest_function_invoke_arn
+    user_pool_issuer           = var.user_pool_issuer
+    app_client_id              = var.app_client_id
+    cors_allow_origin          = var.cors_allow_origin
   })))
 
   # The WebSocket protocol's one definition: its route selection expression and route keys.
@@ -26,53 +30,12 @@ locals {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The role API Gateway assumes to write positions straight into Kinesis.
-# ---------------------------------------------------------------------------------------------
-
-data "aws_iam_policy_document" "api_gateway_assume_role" {
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["apigateway.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "kinesis_writer" {
-  name               = "${var.name}-kinesis-writer"
-  assume_role_policy = data.aws_iam_policy_document.api_gateway_assume_role.json
-}
-
-data "aws_iam_policy_document" "kinesis_writer" {
-  statement {
-    sid       = "PutPositions"
-    actions   = ["kinesis:PutRecord", "kinesis:PutRecords"]
-    resources = [var.stream_arn]
-  }
-
-  # The stream is encrypted with this key: writers need a data key.
-  statement {
-    sid       = "EncryptPositions"
-    actions   = ["kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
-  }
-}
-
-resource "aws_iam_role_policy" "kinesis_writer" {
-  name   = "put-positions"
-  role   = aws_iam_role.kinesis_writer.id
-  policy = data.aws_iam_policy_document.kinesis_writer.json
-}
-
-# ---------------------------------------------------------------------------------------------
-# The REST API, its deployment and stage.
+# The REST API of the reads, its deployment and stage.
 # ---------------------------------------------------------------------------------------------
 
 resource "aws_api_gateway_rest_api" "this" {
   name        = var.name
-  description = "busgps: bus positions in (Kinesis) and out (Lambda)"
+  description = "busgps: bus positions out (the query function)"
   body        = local.openapi_body
 
   endpoint_configuration {
@@ -112,7 +75,7 @@ resource "aws_cloudwatch_log_group" "execution" {
 resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV_AWS_120:Positions change every few seconds; a cache would serve stale ones and bill by the hour.
   #checkov:skip=CKV2_AWS_77:The web ACL of the waf module carries AWSManagedRulesKnownBadInputsRuleSet (Log4j); checkov cannot follow its ARN across modules, the plan tests do.
-  #checkov:skip=CKV2_AWS_51:Devices authenticate with Cognito id tokens; client certificates would need a certificate per bus.
+  #checkov:skip=CKV2_AWS_51:The reads are public, and devices post to the HTTP API with Cognito id tokens; client certificates would need a certificate per bus.
   rest_api_id          = aws_api_gateway_rest_api.this.id
   deployment_id        = aws_api_gateway_deployment.this.id
   stage_name           = var.stage_name
@@ -172,8 +135,68 @@ resource "aws_api_gateway_method_settings" "all" {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The HTTP API of the devices' POST routes (a third of the REST API's price a request): a JWT
+# authorizer and the ingest function, from api/ingest.yaml; its $default stage deploys each change.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_apigatewayv2_api" "ingest" {
+  name          = "${var.name}-ingest"
+  description   = "busgps: bus positions in (the ingest function, to Kinesis)"
+  protocol_type = "HTTP"
+  body          = local.ingest_openapi_body
+}
+
+resource "aws_cloudwatch_log_group" "ingest_access" {
+  name              = "/aws/apigateway/${var.name}/ingest-access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_apigatewayv2_stage" "ingest" {
+  api_id      = aws_apigatewayv2_api.ingest.id
+  name        = "$default"
+  auto_deploy = true
+
+  default_route_settings {
+    throttling_rate_limit  = var.throttling_rate_limit
+    throttling_burst_limit = var.throttling_burst_limit
+  }
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.ingest_access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      requestTime        = "$context.requestTime"
+      ip                 = "$context.identity.sourceIp"
+      userAgent          = "$context.identity.userAgent"
+      routeKey           = "$context.routeKey"
+      status             = "$context.status"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationStatus  = "$context.integrationStatus"
+      integrationLatency = "$context.integrationLatency"
+      integrationError   = "$context.integrationErrorMessage"
+      authorizerError    = "$context.authorizer.error"
+      errorMessage       = "$context.error.message"
+      principal          = "$context.authorizer.claims.sub"
+    })
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
 # The account-level role API Gateway uses to write execution and access logs.
 # ---------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "api_gateway_assume_role" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+  }
+}
 
 resource "aws_iam_role" "cloudwatch" {
   count = var.manage_account_cloudwatch_role ? 1 : 0

@@ -28,9 +28,29 @@ output "invoke_url" {
   value       = aws_api_gateway_stage.this.invoke_url
 }
 
-output "kinesis_role_arn" {
-  description = "ARN of the role API Gateway assumes to put records into the stream."
-  value       = aws_iam_role.kinesis_writer.arn
+output "ingest_api_id" {
+  description = "Id of the HTTP API of the devices' POST routes."
+  value       = aws_apigatewayv2_api.ingest.id
+}
+
+output "ingest_execution_arn" {
+  description = "Execution ARN of the HTTP API, for the ingest function's Lambda permission."
+  value       = aws_apigatewayv2_api.ingest.execution_arn
+}
+
+output "ingest_stage_name" {
+  description = "Name of the HTTP API's stage ($default: its URL has no stage segment)."
+  value       = aws_apigatewayv2_stage.ingest.name
+}
+
+output "ingest_url" {
+  description = "Base URL of the HTTP API on API Gateway's own host name, without a trailing slash."
+  value       = aws_apigatewayv2_api.ingest.api_endpoint
+}
+
+output "ingest_access_log_group_name" {
+  description = "Name of the HTTP API's access log group (JSON lines)."
+  value       = aws_cloudwatch_log_group.ingest_access.name
 }
 
 output "access_log_group_name" {

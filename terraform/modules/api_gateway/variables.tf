@@ -1,6 +1,6 @@
 variable "name" {
   type        = string
-  description = "Name of the REST API and prefix of its roles and log groups, e.g. busgps-production."
+  description = "Name of the REST API, prefix of the HTTP API's and of the roles and log groups, e.g. busgps-production."
 }
 
 variable "stage_name" {
@@ -10,27 +10,27 @@ variable "stage_name" {
 
 variable "openapi_template_path" {
   type        = string
-  description = "Path of api/openapi.yaml, the templatefile template of the API (OpenAPI 3 with API Gateway extensions)."
+  description = "Path of api/openapi.yaml, the templatefile template of the REST API of the reads (OpenAPI 3 with API Gateway extensions)."
+}
+
+variable "ingest_openapi_template_path" {
+  type        = string
+  description = "Path of api/ingest.yaml, the templatefile template of the HTTP API of the devices' POST routes."
 }
 
 variable "stream_name" {
   type        = string
-  description = "Name of the positions stream the POST routes write to."
-}
-
-variable "stream_arn" {
-  type        = string
-  description = "ARN of the positions stream; the only resource the API's Kinesis role may write to."
+  description = "Name of the positions stream the ingest function writes to (the StreamName of legacy POST bodies)."
 }
 
 variable "kms_key_arn" {
   type        = string
-  description = "ARN of the customer managed key of the stream and the API's log groups."
+  description = "ARN of the customer managed key of the APIs' log groups."
 }
 
 variable "api_function_invoke_arn" {
   type        = string
-  description = "Invoke ARN of the API function, the uri of the Lambda proxy integrations."
+  description = "Invoke ARN of the API function, the uri of the REST API's Lambda proxy integrations."
 }
 
 variable "websocket_schema_path" {
@@ -43,9 +43,19 @@ variable "websocket_function_invoke_arn" {
   description = "Invoke ARN of the WebSocket function, the integration of every WebSocket route."
 }
 
-variable "user_pool_arn" {
+variable "ingest_function_invoke_arn" {
   type        = string
-  description = "ARN of the Cognito user pool whose id tokens the authorizer accepts."
+  description = "Invoke ARN of the ingest function, the uri of the HTTP API's Lambda integrations."
+}
+
+variable "user_pool_issuer" {
+  type        = string
+  description = "Issuer (iss) of the Cognito user pool's tokens, which the HTTP API's JWT authorizer accepts."
+}
+
+variable "app_client_id" {
+  type        = string
+  description = "Id of the devices' app client, the audience the JWT authorizer accepts."
 }
 
 variable "cors_allow_origin" {
@@ -55,7 +65,7 @@ variable "cors_allow_origin" {
 
 variable "throttling_rate_limit" {
   type        = number
-  description = "Steady-state requests per second each stage accepts across all methods (REST) or messages (WebSocket)."
+  description = "Steady-state requests (REST, HTTP) or messages (WebSocket) per second each API's stage accepts across all its routes."
 
   validation {
     condition     = var.throttling_rate_limit > 0
@@ -65,7 +75,7 @@ variable "throttling_rate_limit" {
 
 variable "throttling_burst_limit" {
   type        = number
-  description = "Requests or messages each stage accepts in a burst above the rate limit."
+  description = "Requests or messages each API's stage accepts in a burst above the rate limit."
 
   validation {
     condition     = var.throttling_burst_limit > 0
@@ -86,7 +96,7 @@ variable "logging_level" {
 
 variable "log_retention_days" {
   type        = number
-  description = "Days the access and execution log groups keep their events."
+  description = "Days the access log groups of both APIs and the execution log group keep their events."
 }
 
 variable "manage_account_cloudwatch_role" {

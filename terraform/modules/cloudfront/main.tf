@@ -15,9 +15,8 @@ data "aws_cloudfront_cache_policy" "caching_optimized" {
 }
 
 locals {
-  api_origin_id  = "api"
-  feed_origin_id = "api-feed"
-  map_origin_id  = "map"
+  api_origin_id = "api"
+  map_origin_id = "map"
 }
 
 # CloudFront signs its requests to the map's bucket, which nobody else may read.
@@ -92,32 +91,8 @@ resource "aws_cloudfront_distribution" "this" {
   http_version    = "http2and3"
   is_ipv6_enabled = true
 
-  # The feed's origin asks for protobuf: API Gateway sends a function's base64 answer as binary only
-  # when the first Accept type is a binary media type, and feed readers send any Accept.
-  origin {
-    origin_id   = local.feed_origin_id
-    domain_name = var.api_domain_name
-    origin_path = "/${var.api_stage_name}"
-
-    custom_origin_config {
-      http_port              = 80
-      https_port             = 443
-      origin_protocol_policy = "https-only"
-      origin_ssl_protocols   = ["TLSv1.2"]
-    }
-
-    custom_header {
-      name  = "Accept"
-      value = "application/x-protobuf"
-    }
-
-    # Every edge location asks the shield, which asks the API: one origin request per refresh period.
-    origin_shield {
-      enabled              = true
-      origin_shield_region = var.origin_shield_region
-    }
-  }
-
+  # The REST API answers every media type as binary, so the feed needs no Accept of its own: one
+  # origin for every path.
   origin {
     origin_id   = local.api_origin_id
     domain_name = var.api_domain_name
@@ -128,6 +103,12 @@ resource "aws_cloudfront_distribution" "this" {
       https_port             = 443
       origin_protocol_policy = "https-only"
       origin_ssl_protocols   = ["TLSv1.2"]
+    }
+
+    # Every edge location asks the shield, which asks the API: one origin request per refresh period.
+    origin_shield {
+      enabled              = true
+      origin_shield_region = var.origin_shield_region
     }
   }
 
@@ -151,7 +132,7 @@ resource "aws_cloudfront_distribution" "this" {
 
   ordered_cache_behavior {
     path_pattern               = "/v1/gtfs-rt/*"
-    target_origin_id           = local.feed_origin_id
+    target_origin_id           = local.api_origin_id
     viewer_protocol_policy     = "redirect-to-https"
     allowed_methods            = ["GET", "HEAD", "OPTIONS"]
     cached_methods             = ["GET", "HEAD"]

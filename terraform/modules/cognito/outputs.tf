@@ -3,9 +3,9 @@ output "user_pool_id" {
   value       = aws_cognito_user_pool.devices.id
 }
 
-output "user_pool_arn" {
-  description = "ARN of the user pool, for the API's Cognito authorizer."
-  value       = aws_cognito_user_pool.devices.arn
+output "issuer" {
+  description = "Issuer (iss claim) of the pool's tokens: what a JWT authorizer accepts."
+  value       = "https://${aws_cognito_user_pool.devices.endpoint}"
 }
 
 output "app_client_id" {

@@ -3,6 +3,13 @@ locals {
   api_function_name       = "${var.name_prefix}-api"
   push_function_name      = "${var.name_prefix}-push"
   websocket_function_name = "${var.name_prefix}-websocket"
+  ingest_function_name    = "${var.name_prefix}-ingest"
+
+  # X-Ray's sampling of the ingest and consumer functions (1 request a second and 5 % of the rest
+  # each), where the environment traces them.
+  ingest_and_consumer_tracing = var.trace_ingest_and_consumer ? "Active" : "PassThrough"
+  # Lambda's names of Powertools' levels, for its advanced logging controls.
+  lambda_log_level = { DEBUG = "DEBUG", INFO = "INFO", WARNING = "WARN", ERROR = "ERROR", CRITICAL = "FATAL" }
 
   # Settings the functions read (see the README's Configuration section).
   powertools_environment = {
@@ -45,6 +52,13 @@ locals {
     FEED_MAX_AGE_SECONDS    = tostring(var.feed_max_age_seconds)
     FEED_REFRESH_SECONDS    = tostring(var.feed_refresh_seconds)
     POWERTOOLS_SERVICE_NAME = "busgps-api"
+  }
+  # The ingest function reads only its stream (busgps.settings.IngestSettings), and Powertools' own.
+  ingest_environment = {
+    STREAM_NAME                  = var.stream_name
+    POWERTOOLS_SERVICE_NAME      = "busgps-ingest"
+    POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+    POWERTOOLS_LOG_LEVEL         = var.log_level
   }
 }
 
@@ -124,10 +138,13 @@ data "aws_iam_policy_document" "consumer" {
   }
 
   # X-Ray has no resource-level permissions: these two actions only accept "*".
-  statement {
-    sid       = "SendTraces"
-    actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
-    resources = ["*"]
+  dynamic "statement" {
+    for_each = var.trace_ingest_and_consumer ? ["traced"] : []
+    content {
+      sid       = "SendTraces"
+      actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+      resources = ["*"]
+    }
   }
 }
 
@@ -159,7 +176,7 @@ resource "aws_lambda_function" "consumer" {
   }
 
   tracing_config {
-    mode = "Active"
+    mode = local.ingest_and_consumer_tracing
   }
 
   depends_on = [aws_cloudwatch_log_group.consumer, aws_iam_role_policy.consumer]
@@ -474,4 +491,104 @@ resource "aws_lambda_permission" "websocket_api_invokes_websocket" {
   function_name = aws_lambda_function.websocket.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${var.websocket_execution_arn}/${var.websocket_stage_name}/*"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Ingest: the devices' POST routes behind the HTTP API, to Kinesis.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "ingest" {
+  name              = "/aws/lambda/${local.ingest_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_iam_role" "ingest" {
+  name               = local.ingest_function_name
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+}
+
+data "aws_iam_policy_document" "ingest" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.ingest.arn}:*"]
+  }
+
+  # What busgps.dal.stream calls, on the positions stream only.
+  statement {
+    sid       = "PutPositions"
+    actions   = ["kinesis:PutRecord", "kinesis:PutRecords"]
+    resources = [var.stream_arn]
+  }
+
+  # The stream is encrypted with this key (writers need a data key), and so are the environment
+  # variables (Lambda decrypts them with the function's role).
+  statement {
+    sid       = "UseTheKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  # X-Ray has no resource-level permissions: these two actions only accept "*".
+  dynamic "statement" {
+    for_each = var.trace_ingest_and_consumer ? ["traced"] : []
+    content {
+      sid       = "SendTraces"
+      actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "ingest" {
+  name   = "least-privilege"
+  role   = aws_iam_role.ingest.id
+  policy = data.aws_iam_policy_document.ingest.json
+}
+
+resource "aws_lambda_function" "ingest" {
+  #checkov:skip=CKV_AWS_116:API Gateway invokes it synchronously and gets the error back; there is no asynchronous event to keep.
+  #checkov:skip=CKV_AWS_117:Talks only to the Kinesis public endpoint; a VPC would add NAT or endpoint costs and no protection.
+  #checkov:skip=CKV_AWS_272:The zip is built by make package in CI from the reviewed commit; code signing needs an AWS Signer profile outside this stack.
+  function_name                  = local.ingest_function_name
+  description                    = "Checks the devices' positions and writes them to Kinesis, behind the HTTP API"
+  role                           = aws_iam_role.ingest.arn
+  runtime                        = "python3.12"
+  architectures                  = [var.architecture]
+  handler                        = "busgps.handlers.ingest.lambda_handler"
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
+  memory_size                    = var.ingest_memory_mb
+  timeout                        = var.timeout_seconds
+  reserved_concurrent_executions = var.ingest_reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = local.ingest_environment
+  }
+
+  # The function logs JSON itself; Lambda's own START, END and REPORT lines (three a request, 87.6
+  # million requests a month for the reference fleet) are left out below WARN.
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.ingest.name
+    application_log_level = local.lambda_log_level[var.log_level]
+    system_log_level      = "WARN"
+  }
+
+  tracing_config {
+    mode = local.ingest_and_consumer_tracing
+  }
+
+  depends_on = [aws_cloudwatch_log_group.ingest, aws_iam_role_policy.ingest]
+}
+
+# The devices' HTTP API may invoke the ingest function for its POST routes only.
+resource "aws_lambda_permission" "api_gateway_invokes_ingest" {
+  statement_id  = "AllowIngestApiInvoke"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.ingest.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${var.ingest_api_execution_arn}/*/POST/*"
 }

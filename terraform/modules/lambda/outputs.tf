@@ -52,3 +52,18 @@ output "websocket_function_invoke_arn" {
   description = "Invoke ARN of the WebSocket function: the uri of the WebSocket API's integration."
   value       = aws_lambda_function.websocket.invoke_arn
 }
+
+output "ingest_function_name" {
+  description = "Name of the ingest function."
+  value       = aws_lambda_function.ingest.function_name
+}
+
+output "ingest_function_invoke_arn" {
+  description = "Invoke ARN of the ingest function: the uri of the HTTP API's Lambda integrations."
+  value       = aws_lambda_function.ingest.invoke_arn
+}
+
+output "ingest_role_arn" {
+  description = "ARN of the ingest function's execution role."
+  value       = aws_iam_role.ingest.arn
+}

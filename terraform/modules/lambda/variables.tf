@@ -10,7 +10,7 @@ variable "package_path" {
 
 variable "architecture" {
   type        = string
-  description = "Instruction set of both functions: arm64 (Graviton, cheaper) or x86_64."
+  description = "Instruction set of the functions: arm64 (Graviton, cheaper) or x86_64."
 
   validation {
     condition     = contains(["arm64", "x86_64"], var.architecture)
@@ -20,7 +20,7 @@ variable "architecture" {
 
 variable "memory_mb" {
   type        = number
-  description = "Memory of each function in MB (128 to 10240); CPU grows with it."
+  description = "Memory of the consumer and API functions in MB (128 to 10240); CPU grows with it."
 
   validation {
     condition     = var.memory_mb >= 128 && var.memory_mb <= 10240
@@ -45,7 +45,7 @@ variable "log_retention_days" {
 
 variable "log_level" {
   type        = string
-  description = "POWERTOOLS_LOG_LEVEL of both functions."
+  description = "POWERTOOLS_LOG_LEVEL of the functions (and the ingest function's application log level)."
   default     = "INFO"
 
   validation {
@@ -67,7 +67,7 @@ variable "kms_key_arn" {
 
 variable "stream_arn" {
   type        = string
-  description = "ARN of the positions stream the consumer reads."
+  description = "ARN of the positions stream the consumer reads and the ingest function writes."
 }
 
 variable "latest_table_name" {
@@ -107,7 +107,7 @@ variable "cors_allow_origin" {
 
 variable "history_retention_days" {
   type        = number
-  description = "HISTORY_RETENTION_DAYS of both functions: days history keeps a fix, from its own time."
+  description = "HISTORY_RETENTION_DAYS of the functions that read or write history: days history keeps a fix, from its own time."
 }
 
 variable "noise_max_speed_mps" {
@@ -181,7 +181,7 @@ variable "websocket_callback_url" {
 
 variable "websocket_execution_arn" {
   type        = string
-  description = "Execution ARN of the WebSocket API: it may invoke the WebSocket function, and both functions post to its connections."
+  description = "Execution ARN of the WebSocket API: it may invoke the WebSocket function, and it and the push function post to its connections."
 }
 
 variable "websocket_stage_name" {
@@ -227,6 +227,31 @@ variable "push_maximum_record_age_seconds" {
     condition     = var.push_maximum_record_age_seconds == -1 || (var.push_maximum_record_age_seconds >= 60 && var.push_maximum_record_age_seconds <= 604800)
     error_message = "push_maximum_record_age_seconds must be -1 or between 60 and 604800."
   }
+}
+
+variable "ingest_api_execution_arn" {
+  type        = string
+  description = "Execution ARN of the devices' HTTP API allowed to invoke the ingest function."
+}
+
+variable "stream_name" {
+  type        = string
+  description = "Name of the positions stream the ingest function writes to (its STREAM_NAME)."
+}
+
+variable "ingest_memory_mb" {
+  type        = number
+  description = "Memory of the ingest function in MB (128 to 10240); it only checks bodies and writes them."
+
+  validation {
+    condition     = var.ingest_memory_mb >= 128 && var.ingest_memory_mb <= 10240
+    error_message = "ingest_memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "trace_ingest_and_consumer" {
+  type        = bool
+  description = "Whether X-Ray traces the ingest and consumer functions (Active) or only passes traces through."
 }
 
 variable "batch_size" {
@@ -297,6 +322,12 @@ variable "maximum_record_age_seconds" {
 variable "consumer_reserved_concurrency" {
   type        = number
   description = "Concurrent executions reserved for (and capping) the consumer; -1 for no reservation."
+  default     = -1
+}
+
+variable "ingest_reserved_concurrency" {
+  type        = number
+  description = "Concurrent executions reserved for (and capping) the ingest function; -1 for no reservation."
   default     = -1
 }
 

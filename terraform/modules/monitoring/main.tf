@@ -12,6 +12,7 @@ locals {
     api       = var.api_function_name
     push      = var.push_function_name
     websocket = var.websocket_function_name
+    ingest    = var.ingest_function_name
   }
 }
 
@@ -148,6 +149,23 @@ resource "aws_cloudwatch_metric_alarm" "api_latency" {
   period              = 300
   evaluation_periods  = 3
   threshold           = var.api_latency_threshold_ms
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# The devices' HTTP API answered with server errors: positions were not taken.
+resource "aws_cloudwatch_metric_alarm" "ingest_api_5xx" {
+  alarm_name          = "${var.name_prefix}-ingest-5xx"
+  alarm_description   = "The devices' API answered with server errors: positions were not taken."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "5xx"
+  dimensions          = { ApiId = var.ingest_api_id }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions

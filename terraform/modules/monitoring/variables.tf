@@ -33,6 +33,16 @@ variable "websocket_function_name" {
   description = "Name of the WebSocket routes' function."
 }
 
+variable "ingest_function_name" {
+  type        = string
+  description = "Name of the ingest function (errors, throttles)."
+}
+
+variable "ingest_api_id" {
+  type        = string
+  description = "Id of the devices' HTTP API, alarmed on 5xx answers."
+}
+
 variable "invalid_records_queue_name" {
   type        = string
   description = "Name of the invalid-records queue, alarmed when not empty."

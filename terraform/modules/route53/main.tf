@@ -37,7 +37,8 @@ resource "aws_acm_certificate_validation" "api" {
   validation_record_fqdns = [for record in aws_route53_record.certificate_validation : record.fqdn]
 }
 
-# A REST API custom domain (API Gateway v1), regional so the certificate lives in the API's region.
+# A regional custom domain (created through API Gateway v1, shared with v2's API mappings), so the
+# certificate lives in the APIs' region.
 resource "aws_api_gateway_domain_name" "api" {
   domain_name              = var.domain_name
   regional_certificate_arn = aws_acm_certificate_validation.api.certificate_arn
@@ -52,6 +53,16 @@ resource "aws_api_gateway_base_path_mapping" "api" {
   api_id      = var.rest_api_id
   stage_name  = var.stage_name
   domain_name = aws_api_gateway_domain_name.api.domain_name
+}
+
+# The devices' HTTP API on the same regional domain, under /ingest: one certificate, one DNS name,
+# and devices reach https://<domain>/ingest/post-gps. API Gateway picks the longest matching mapping,
+# so every other path stays the REST API's.
+resource "aws_apigatewayv2_api_mapping" "ingest" {
+  api_id          = var.ingest_api_id
+  stage           = var.ingest_stage
+  domain_name     = aws_api_gateway_domain_name.api.domain_name
+  api_mapping_key = "ingest"
 }
 
 resource "aws_route53_record" "api" {

@@ -1,6 +1,11 @@
 output "url" {
-  description = "Base URL of the API on its custom domain."
+  description = "Base URL of the REST API of the reads on the custom domain."
   value       = "https://${aws_route53_record.api.fqdn}"
+}
+
+output "ingest_url" {
+  description = "Base URL of the devices' HTTP API on the custom domain (its ingest path)."
+  value       = "https://${aws_route53_record.api.fqdn}/${aws_apigatewayv2_api_mapping.ingest.api_mapping_key}"
 }
 
 output "certificate_arn" {

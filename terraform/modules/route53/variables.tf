@@ -1,6 +1,6 @@
 variable "domain_name" {
   type        = string
-  description = "Custom domain of the API, e.g. api.busgps.example.com (the root leaves the module out when empty)."
+  description = "Custom domain of both APIs, e.g. api.busgps.example.com (the root leaves the module out when empty)."
 
   validation {
     condition     = length(split(".", var.domain_name)) >= 2
@@ -16,10 +16,20 @@ variable "hosted_zone_name" {
 
 variable "rest_api_id" {
   type        = string
-  description = "Id of the REST API the domain serves."
+  description = "Id of the REST API of the reads, which the domain's root path serves."
 }
 
 variable "stage_name" {
   type        = string
   description = "Stage the domain's root path maps to."
+}
+
+variable "ingest_api_id" {
+  type        = string
+  description = "Id of the devices' HTTP API, mapped at the ingest path of the domain."
+}
+
+variable "ingest_stage" {
+  type        = string
+  description = "Stage of the devices' HTTP API that the ingest path maps to ($default)."
 }

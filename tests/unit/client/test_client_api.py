@@ -15,7 +15,8 @@ from busgps.client.target import StackTarget
 
 TARGET = StackTarget(
     api_url="https://api.example.com/production",
-    post_url="https://api.example.com/production/post-gps",
+    ingest_url="https://api.example.com/ingest",
+    post_url="https://api.example.com/ingest/post-gps",
     get_url="https://api.example.com/production/get-gps",
     stream_name="busgps-production-positions",
 )
@@ -206,8 +207,8 @@ def test_post_batch_reports_failed_entries():
     # When a batch is posted
     result = client.post_batch([Position("a", 1.0, 2.0), Position("b", 3.0, 4.0)])
 
-    # Then it went to /v1/positions and the answer names the failed entry
-    assert session.sent[0].url == "https://api.example.com/production/v1/positions"
+    # Then it went to /v1/positions of the ingest API and the answer names the failed entry
+    assert session.sent[0].url == "https://api.example.com/ingest/v1/positions"
     assert (result.accepted_count, result.failed_count) == (1, 1)
     assert [(entry.index, entry.error_code) for entry in result.failed] == [
         (1, "ProvisionedThroughputExceededException")
@@ -346,7 +347,7 @@ def test_an_answer_of_the_wrong_shape_is_an_error_not_a_wrong_value():
 
 def test_an_unreachable_api_is_a_connection_failure():
     # Given nothing listening on the API's port
-    target = StackTarget(api_url="http://127.0.0.1:9", post_url="http://127.0.0.1:9/post-gps", get_url="x")
+    target = StackTarget(api_url="http://127.0.0.1:9", get_url="x")
     client = BusGpsClient(target, timeout_seconds=2)
 
     # Then the failure says which URL could not be reached

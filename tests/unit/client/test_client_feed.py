@@ -18,7 +18,7 @@ from busgps.client.target import StackTarget
 API_URL = "https://api.example.com/production"
 FEED_URL = f"{API_URL}/v1/gtfs-rt/vehicle-positions"
 HEADER_TIME = datetime(2026, 12, 3, 8, 30, tzinfo=UTC)
-TARGET = StackTarget(api_url=API_URL, post_url=f"{API_URL}/post-gps", get_url=f"{API_URL}/get-gps")
+TARGET = StackTarget(api_url=API_URL, get_url=f"{API_URL}/get-gps")
 
 
 def _feed() -> gtfs_realtime_pb2.FeedMessage:

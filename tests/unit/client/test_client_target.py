@@ -9,7 +9,8 @@ from busgps.client.target import TargetError, resolve_target
 
 LOCAL_STACK = {
     "api_url": "http://127.0.0.1:4010",
-    "post_url": "http://127.0.0.1:4010/post-gps",
+    "ingest_url": "http://127.0.0.1:4011",
+    "post_url": "http://127.0.0.1:4011/post-gps",
     "get_url": "http://127.0.0.1:4010/get-gps",
     "region": "us-east-1",
     "emulator_endpoint": "http://127.0.0.1:5000",
@@ -55,6 +56,7 @@ def test_a_deployed_stack_never_mixes_with_the_local_one():
     # Given a local stack, and a deployed stack's URL in the environment
     environ = {
         "BUSGPS_API_URL": "https://gps.example.com/production/",
+        "BUSGPS_INGEST_URL": "https://gps.example.com/ingest/",
         "BUSGPS_REGION": "eu-west-1",
         "BUSGPS_CLIENT_ID": "deployed-client",
     }
@@ -64,7 +66,8 @@ def test_a_deployed_stack_never_mixes_with_the_local_one():
 
     # Then nothing comes from the local file: no emulator endpoint, no demo user
     assert target.api_url == "https://gps.example.com/production"
-    assert target.post_url == "https://gps.example.com/production/post-gps"
+    assert target.ingest_route("/v1/positions") == "https://gps.example.com/ingest/v1/positions"
+    assert target.post_url == "https://gps.example.com/ingest/post-gps"
     assert target.get_url == "https://gps.example.com/production/get-gps"
     assert target.cognito_endpoint is None
     assert target.username is None
@@ -89,7 +92,7 @@ def test_an_explicit_stack_file_is_read_even_with_an_api_url(tmp_path: Path):
     # Then the argument wins and the file fills in the rest
     target = resolve_target({"api_url": "http://127.0.0.1:9999"}, environ=environ)
     assert target.api_url == "http://127.0.0.1:9999"
-    assert target.post_url == "http://127.0.0.1:4010/post-gps"
+    assert target.post_url == "http://127.0.0.1:4011/post-gps"
     assert target.stream_name == "busgps-local-positions"
 
 
@@ -135,3 +138,48 @@ def test_the_region_defaults_to_the_user_pool_ids_own(tmp_path: Path, monkeypatc
 
     # Then the region is the pool id's prefix, as Cognito writes it
     assert target.region == "eu-west-1"
+
+
+def test_terraform_outputs_name_both_apis_and_the_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Given a local stack, and the outputs of a deployed environment named by the environment
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".local").mkdir()
+    (tmp_path / ".local" / "stack.json").write_text(json.dumps(LOCAL_STACK))
+    outputs = {
+        "api_base_url": {"value": "https://abc.execute-api.eu-west-1.amazonaws.com/production"},
+        "ingest_base_url": {"value": "https://def.execute-api.eu-west-1.amazonaws.com"},
+        "post_gps_url": {"value": "https://def.execute-api.eu-west-1.amazonaws.com/post-gps"},
+        "aws_region": {"value": "eu-west-1"},
+        "user_pool_id": {"value": "eu-west-1_Pool"},
+        "app_client_id": {"value": "deployed-client"},
+        "stream_name": {"value": "busgps-production-positions"},
+        "feed_url": {"value": "https://cdn.example.net/v1/gtfs-rt/vehicle-positions"},
+    }
+    outputs_file = tmp_path / "outputs.json"
+    outputs_file.write_text(json.dumps(outputs))
+    # When the target is resolved, with a username as an argument
+    target = resolve_target({"username": "bus-17"}, environ={"BUSGPS_TERRAFORM_OUTPUTS": str(outputs_file)})
+    # Then the reads and the devices' routes are the deployment's, and nothing is local
+    assert target.route("/v1/buses") == "https://abc.execute-api.eu-west-1.amazonaws.com/production/v1/buses"
+    assert (
+        target.ingest_route("/v1/positions") == "https://def.execute-api.eu-west-1.amazonaws.com/v1/positions"
+    )
+    assert target.post_url == "https://def.execute-api.eu-west-1.amazonaws.com/post-gps"
+    assert (target.region, target.user_pool_id, target.client_id) == (
+        "eu-west-1",
+        "eu-west-1_Pool",
+        "deployed-client",
+    )
+    assert (target.username, target.password, target.cognito_endpoint) == ("bus-17", None, None)
+
+
+def test_a_deployed_stack_without_its_ingest_api_says_how_to_name_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a deployed stack named by its read API only
+    monkeypatch.chdir(tmp_path)
+    target = resolve_target({"api_url": "https://a.example.com"}, environ={})
+    # Then posting says how to name the devices' API, rather than guessing a URL
+    assert target.post_url is None
+    with pytest.raises(TargetError, match=r"--ingest-url.*BUSGPS_INGEST_URL.*ingest_base_url"):
+        target.ingest_route("/v1/positions")

@@ -1,4 +1,7 @@
-"""The API document: a valid OpenAPI 3 document with an integration and documented answers everywhere."""
+"""The API documents: valid OpenAPI 3 documents with an integration and documented answers everywhere,
+the reads on the REST API and the devices' POST routes on the HTTP API, each route in one of them."""
+
+from pathlib import Path
 
 import pytest
 import yaml
@@ -8,12 +11,19 @@ from openapi_spec_validator import validate
 from busgps.local.gateway import render_openapi_template
 from busgps.local.gateway.document import ApiDocument
 from busgps.models.device import DevicePosition
+from busgps.models.position import BUS_ID_PATTERN
 
-from .conftest import INVOKE_ARN, OPENAPI_PATH, TEMPLATE_VALUES
+from .conftest import (
+    INGEST_INVOKE_ARN,
+    INGEST_PATH,
+    INGEST_TEMPLATE_VALUES,
+    INVOKE_ARN,
+    OPENAPI_PATH,
+    TEMPLATE_VALUES,
+)
 
-CONTRACT_ROUTES = {
-    ("POST", "/post-gps"),
-    ("POST", "/v1/positions"),
+INGEST_ROUTES = {("POST", "/post-gps"), ("POST", "/v1/positions")}
+READ_ROUTES = {
     ("GET", "/v1/positions"),
     ("GET", "/get-gps"),
     ("GET", "/v1/buses"),
@@ -24,27 +34,34 @@ CONTRACT_ROUTES = {
 }
 
 
-def test_the_rendered_document_is_valid_openapi() -> None:
-    # Given the document rendered as Terraform renders it
-    document = yaml.safe_load(
-        render_openapi_template(OPENAPI_PATH.read_text(encoding="utf-8"), TEMPLATE_VALUES)
-    )
+def _routes(document: ApiDocument) -> set[tuple[str, str]]:
+    return {
+        (method, route.resource_path)
+        for route in document.routes
+        for method in route.operations
+        if method != "OPTIONS"
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "values"), [(OPENAPI_PATH, TEMPLATE_VALUES), (INGEST_PATH, INGEST_TEMPLATE_VALUES)]
+)
+def test_each_rendered_document_is_valid_openapi(path: Path, values: dict[str, str]) -> None:
+    # Given a document rendered as Terraform renders it
+    document = yaml.safe_load(render_openapi_template(path.read_text(encoding="utf-8"), values))
     # When it is checked against the OpenAPI 3 specification
     # Then it is valid
     validate(document)
 
 
-def test_every_contract_route_is_served_and_nothing_else(api_document: ApiDocument) -> None:
-    # Given the document
-    # When its operations are listed (preflights aside)
-    served = {
-        (method, route.resource_path)
-        for route in api_document.routes
-        for method in route.operations
-        if method != "OPTIONS"
-    }
-    # Then they are exactly the contract's routes
-    assert served == CONTRACT_ROUTES
+def test_every_contract_route_is_served_once_by_the_api_it_belongs_to(
+    api_document: ApiDocument, ingest_document: ApiDocument
+) -> None:
+    # Given both documents
+    # When their operations are listed (preflights aside)
+    # Then the REST API serves exactly the reads and the HTTP API exactly the devices' POST routes
+    assert _routes(api_document) == READ_ROUTES
+    assert _routes(ingest_document) == INGEST_ROUTES
 
 
 def test_get_routes_proxy_to_the_query_function_with_a_preflight(api_document: ApiDocument) -> None:
@@ -61,28 +78,50 @@ def test_get_routes_proxy_to_the_query_function_with_a_preflight(api_document: A
         assert route.operations["OPTIONS"].integration["type"] == "mock"
 
 
-def test_post_routes_require_the_cognito_authorizer_and_validate_bodies(api_document: ApiDocument) -> None:
-    # Given the document
-    for route in api_document.routes:
-        post = route.operations.get("POST")
-        if post is None:
-            continue
-        # When a POST route is read
-        scheme_name = next(iter(post.security[0]))
-        scheme = api_document.security_scheme(scheme_name)
-        # Then it requires the user pool authorizer on the raw Authorization header and validates its body
-        assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
-        assert scheme["x-amazon-apigateway-authorizer"]["providerARNs"] == [TEMPLATE_VALUES["user_pool_arn"]]
-        assert (scheme["type"], scheme["name"], scheme["in"]) == ("apiKey", "Authorization", "header")
-        assert post.validator == {"validateRequestBody": True, "validateRequestParameters": True}
-        assert post.integration["type"] == "aws"
-        assert post.integration["credentials"] == TEMPLATE_VALUES["api_gateway_kinesis_role_arn"]
-        assert post.integration["uri"].startswith("arn:aws:apigateway:us-east-1:kinesis:action/PutRecord")
+def test_post_routes_take_the_pools_jwts_and_call_the_ingest_function(ingest_document: ApiDocument) -> None:
+    for route in ingest_document.routes:
+        for post in route.operations.values():
+            # Given a route of the devices' API
+            (requirement,) = post.security
+            scheme = ingest_document.security_scheme(next(iter(requirement)))
+            authorizer = scheme["x-amazon-apigateway-authorizer"]
+            # When its authorizer and integration are read
+            # Then a JWT authorizer checks the Authorization header against the user pool's issuer and
+            # the devices' app client, and the ingest function gets the payload format 2.0 event
+            assert authorizer["type"] == "jwt"
+            assert authorizer["identitySource"] == "$request.header.Authorization"
+            assert authorizer["jwtConfiguration"] == {
+                "issuer": INGEST_TEMPLATE_VALUES["user_pool_issuer"],
+                "audience": [INGEST_TEMPLATE_VALUES["app_client_id"]],
+            }
+            assert post.integration == {
+                "type": "aws_proxy",
+                "httpMethod": "POST",
+                "uri": INGEST_INVOKE_ARN,
+                "payloadFormatVersion": "2.0",
+                "timeoutInMillis": 30000,
+            }
 
 
-def test_every_operation_documents_its_answers(api_document: ApiDocument) -> None:
-    # Given the document
-    for route in api_document.routes:
+def test_the_read_api_has_no_authorizer_and_answers_every_type_as_binary(api_document: ApiDocument) -> None:
+    # Given the REST API's document
+    operations = [operation for route in api_document.routes for operation in route.operations.values()]
+    mocks = [operation for operation in operations if operation.integration["type"] == "mock"]
+    # When its security, binary media types and mock integrations are read
+    # Then no route needs a token, any reader gets the feed's protobuf as binary, and each mock converts
+    # to text (else API Gateway cannot apply its template to a request it takes for binary)
+    assert [operation.resource_path for operation in operations if operation.security] == []
+    assert "securitySchemes" not in api_document.document["components"]
+    assert api_document.binary_media_types == ("*/*",)
+    assert mocks
+    assert {operation.integration.get("contentHandling") for operation in mocks} == {"CONVERT_TO_TEXT"}
+
+
+def test_every_operation_documents_its_answers(
+    api_document: ApiDocument, ingest_document: ApiDocument
+) -> None:
+    # Given the documents
+    for route in [*api_document.routes, *ingest_document.routes]:
         for method, operation in route.operations.items():
             # When an operation's responses are read
             responses = operation.spec["responses"]
@@ -98,9 +137,7 @@ def test_every_operation_documents_its_answers(api_document: ApiDocument) -> Non
 @pytest.mark.parametrize(
     "response_type",
     [
-        "BAD_REQUEST_BODY",
         "BAD_REQUEST_PARAMETERS",
-        "UNAUTHORIZED",
         "ACCESS_DENIED",
         "THROTTLED",
         "DEFAULT_4XX",
@@ -147,10 +184,10 @@ def test_unknown_paths_match_nothing(api_document: ApiDocument, path: str) -> No
 
 
 def test_a_batch_entry_has_the_fields_the_consumer_reads_and_gtfs_enums_by_their_own_names(
-    api_document: ApiDocument,
+    ingest_document: ApiDocument,
 ) -> None:
     # Given the model of a /v1/positions entry and the consumer's model of a device's fix
-    schemas = api_document.document["components"]["schemas"]
+    schemas = ingest_document.document["components"]["schemas"]
     entry = schemas["PositionInput"]["properties"]
     device_fields = {field.alias or name for name, field in DevicePosition.model_fields.items()}
 
@@ -167,3 +204,12 @@ def test_a_batch_entry_has_the_fields_the_consumer_reads_and_gtfs_enums_by_their
     assert schemas["ScheduleRelationship"]["enum"] == list(
         gtfs_realtime_pb2.TripDescriptor.ScheduleRelationship.keys()
     )
+
+
+def test_both_documents_name_a_bus_as_the_consumer_does(
+    api_document: ApiDocument, ingest_document: ApiDocument
+) -> None:
+    # Given the bus id schema each document needs (API Gateway follows no $ref to another document)
+    # Then both are the consumer's own pattern
+    for document in (api_document, ingest_document):
+        assert document.document["components"]["schemas"]["BusId"]["pattern"] == BUS_ID_PATTERN

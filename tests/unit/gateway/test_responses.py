@@ -17,17 +17,17 @@ def test_substitution_is_plain_not_velocity() -> None:
     assert substitute(template, context) == '{"m": "Unauthorized", "id": "r-1", "x": "#if(true)y#end"}'
 
 
-def test_unauthorized_is_the_documents_json_with_cors(api_document: ApiDocument) -> None:
+def test_throttled_is_the_documents_json_with_cors(api_document: ApiDocument) -> None:
     # Given the document's gateway responses
     facts = request_facts()
-    # When the gateway refuses a request as unauthorized
-    response = gateway_response(api_document.gateway_responses, "UNAUTHORIZED", facts, {})
+    # When the gateway refuses a request over the stage's limits
+    response = gateway_response(api_document.gateway_responses, "THROTTLED", facts, {})
     # Then the status, JSON body and CORS header are the document's
     body = json.loads(bytes(response.body))
-    assert response.status_code == 401
-    assert body["error"] == "Unauthorized"
+    assert response.status_code == 429
+    assert body["error"] == "Too Many Requests"
     assert body["requestId"] == facts.request_id
-    assert "id token" in body["hint"]
+    assert "backoff" in body["hint"]
     assert response.headers["access-control-allow-origin"] == TEMPLATE_VALUES["cors_allow_origin"]
     assert response.headers["content-type"] == "application/json"
 

@@ -1,10 +1,11 @@
-"""The local API Gateway: an ASGI app that serves api/openapi.yaml as API Gateway serves it.
+"""The local API Gateway: an ASGI app that serves api/openapi.yaml as API Gateway serves a REST API.
 
-Every route, authorizer, validator, template and gateway response comes from the document; this
-module only sequences them as API Gateway does: route, authorize, validate, integrate, respond.
+Every route, validator, template and gateway response comes from the document; this module only
+sequences them as API Gateway does: route, validate, integrate, respond.
 """
 
 import asyncio
+import fnmatch
 import logging
 import secrets
 import string
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,30 +23,25 @@ from starlette.responses import Response
 from starlette.routing import request_response
 
 from busgps import aws_limits
-from busgps.local.gateway.authorizer import CognitoAuthorizer, Unauthorized
-from busgps.local.gateway.aws_service import AwsServiceIntegration, UnsupportedIntegration
 from busgps.local.gateway.context import RequestFacts
 from busgps.local.gateway.document import ApiDocument, DocumentError, Operation
 from busgps.local.gateway.integrations import (
-    IntegrationResult,
     MockWithoutStatusCode,
     NoIntegrationResponse,
     UnsupportedMediaType,
-    integration_request_headers,
     method_response,
     mock_result,
     request_template,
 )
 from busgps.local.gateway.lambda_proxy import (
     BadProxyResponse,
-    accepts_binary,
     lambda_context,
     proxy_event,
     read_proxy_response,
 )
 from busgps.local.gateway.responses import gateway_response
 from busgps.local.gateway.throttling import TokenBucket
-from busgps.local.gateway.validation import BodyValidator, check_parameters
+from busgps.local.gateway.validation import check_parameters, media_type
 from busgps.local.gateway.vtl import Input, MappingTemplateError, render_mapping_template
 
 _LOG = logging.getLogger(__name__)
@@ -64,7 +59,6 @@ class GatewayConfig:
     openapi_path: Path
     template_values: Mapping[str, str]
     lambda_handlers: Mapping[str, LambdaHandler]  # api_function_invoke_arn -> handler
-    endpoint_url: str  # the emulator, for Kinesis and for Cognito's JWKS and app clients
     stage: str = "local"
     # The function's settings as Lambda would apply them (pass the environment's lambda_* settings).
     function_memory_mb: int = 128
@@ -128,9 +122,6 @@ class LocalApiGateway:
     def __init__(self, config: GatewayConfig) -> None:
         self._config = config
         self._document = ApiDocument.load(config.openapi_path, config.template_values)
-        self._bodies = BodyValidator(self._document)
-        self._authorizers: dict[str, CognitoAuthorizer] = {}
-        self._aws = AwsServiceIntegration(config.endpoint_url)
         self._api_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(10))
         self._account_id = _account_id(config.template_values)
         self._throttle = (
@@ -199,11 +190,10 @@ class LocalApiGateway:
         operation, path_parameters, path = self._operation(incoming, facts.http_method)
         facts.resource_path = operation.resource_path
         if operation.security:
-            facts.claims = await run_in_threadpool(self._authorize, operation, incoming)
+            # The REST API has no authorizer: its routes are public (the devices' are the HTTP API's).
+            _LOG.error("%s %s: authorizers are not served locally", facts.http_method, path)
+            raise _Refused("AUTHORIZER_CONFIGURATION_ERROR")
         failure = check_parameters(operation, path_parameters, incoming.single_query, incoming.single_headers)
-        if failure is None:
-            body_text = incoming.body.decode("utf-8", errors="replace")
-            failure = self._bodies.check(operation, incoming.header("content-type"), body_text)
         if failure is not None:
             raise _Refused(failure.response_type, failure.message, failure.details)
         integration = operation.integration
@@ -212,12 +202,11 @@ class LocalApiGateway:
         try:
             if kind == "aws_proxy":
                 return await self._proxy(operation, incoming, path, path_parameters, facts, timeout)
-            if kind in ("aws", "mock"):
-                return await self._template_integration(operation, incoming, path_parameters, facts, timeout)
+            if kind == "mock":
+                return self._mock_integration(operation, incoming, path_parameters, facts)
         except (
             MappingTemplateError,
             MockWithoutStatusCode,
-            UnsupportedIntegration,
             NoIntegrationResponse,
             DocumentError,
         ):
@@ -239,81 +228,36 @@ class LocalApiGateway:
         # API Gateway's answer to any unknown resource or method.
         raise _Refused("MISSING_AUTHENTICATION_TOKEN")
 
-    def _authorize(self, operation: Operation, incoming: _Request) -> dict[str, str]:
-        for requirement in operation.security:
-            for scheme_name, scopes in requirement.items():
-                scheme = self._document.security_scheme(scheme_name)
-                authorizer_spec = scheme.get("x-amazon-apigateway-authorizer") or {}
-                if authorizer_spec.get("type") != "cognito_user_pools" or scopes:
-                    raise _Refused("AUTHORIZER_CONFIGURATION_ERROR")
-                source = str(
-                    authorizer_spec.get("identitySource", f"method.request.header.{scheme.get('name')}")
-                )
-                token = incoming.header(source.removeprefix("method.request.header."))
-                try:
-                    return self._authorizer(scheme_name, authorizer_spec).authorize(token)
-                except Unauthorized as refusal:
-                    _LOG.info("401 for %s %s: %s", operation.method, operation.resource_path, refusal)
-                    raise _Refused("UNAUTHORIZED", refusal.client_message) from None
-                except (OSError, BotoCoreError, ClientError):
-                    _LOG.exception("the user pool's keys or clients could not be read")
-                    raise _Refused("AUTHORIZER_CONFIGURATION_ERROR") from None
-        return {}
-
-    def _authorizer(self, scheme_name: str, spec: Mapping[str, Any]) -> CognitoAuthorizer:
-        if scheme_name not in self._authorizers:
-            self._authorizers[scheme_name] = CognitoAuthorizer(
-                spec.get("providerARNs") or [], self._config.endpoint_url
-            )
-        return self._authorizers[scheme_name]
-
-    async def _template_integration(
+    def _mock_integration(
         self,
         operation: Operation,
         incoming: _Request,
         path_parameters: dict[str, str],
         facts: RequestFacts,
-        timeout: float,
     ) -> Response:
         integration = operation.integration
         body_text = incoming.body.decode("utf-8", errors="replace")
+        content_type = incoming.header("content-type")
         try:
-            template = request_template(integration, incoming.header("content-type"))
+            template = request_template(integration, content_type)
         except UnsupportedMediaType:
             raise _Refused("UNSUPPORTED_MEDIA_TYPE") from None
-        context = facts.template_context()
-        template_input = Input(
-            body=body_text,
-            path_parameters=path_parameters,
-            query_parameters=incoming.single_query,
-            headers=incoming.single_headers,
-        )
-        rendered = None if template is None else render_mapping_template(template, template_input, context)
-        if str(integration.get("type")).lower() == "mock":
-            result = mock_result(rendered)
-        else:
-            sources = {
-                "method.request.header": incoming.single_headers,
-                "method.request.querystring": incoming.single_query,
-                "method.request.path": path_parameters,
-                "context": context,
-            }
-            headers = integration_request_headers(integration, sources)
-            # No template: the body passes through to the service as it came.
-            request_body = body_text if rendered is None else rendered
-            result = await self._within(timeout, self._aws.call, integration, request_body, headers)
-        return method_response(integration, result, facts, incoming.single_headers)
-
-    async def _within(
-        self, timeout: float, call: Callable[..., IntegrationResult], *args: Any
-    ) -> IntegrationResult:
-        try:
-            return await asyncio.wait_for(run_in_threadpool(call, *args), timeout)
-        except TimeoutError:
-            raise _Refused("INTEGRATION_TIMEOUT") from None
-        except (OSError, BotoCoreError):
-            _LOG.exception("the integration could not be reached")
-            raise _Refused("INTEGRATION_FAILURE") from None
+        rendered: str | None = None
+        if _is_binary(media_type(content_type), self._document.binary_media_types) and (
+            integration.get("contentHandling") != "CONVERT_TO_TEXT"
+        ):
+            # A request of a binary media type passes through untransformed unless the integration
+            # converts it to text: the mock then finds no statusCode, and API Gateway answers 500.
+            rendered = body_text
+        elif template is not None:
+            template_input = Input(
+                body=body_text,
+                path_parameters=path_parameters,
+                query_parameters=incoming.single_query,
+                headers=incoming.single_headers,
+            )
+            rendered = render_mapping_template(template, template_input, facts.template_context())
+        return method_response(integration, mock_result(rendered), facts, incoming.single_headers)
 
     async def _proxy(
         self,
@@ -329,7 +273,15 @@ class LocalApiGateway:
         if handler is None:
             _LOG.error("no handler is configured for the integration uri %r", invoke_arn)
             raise _Refused("API_CONFIGURATION_ERROR")
-        event = proxy_event(facts, path_parameters, path, incoming.headers, incoming.query, incoming.body)
+        event = proxy_event(
+            facts,
+            path_parameters,
+            path,
+            incoming.headers,
+            incoming.query,
+            incoming.body,
+            self._document.binary_media_types,
+        )
         function_timeout = self._config.function_timeout_seconds
         context = lambda_context(
             invoke_arn, facts.request_id, self._config.function_memory_mb, function_timeout
@@ -338,8 +290,11 @@ class LocalApiGateway:
             result = await asyncio.wait_for(
                 run_in_threadpool(handler, event, context), min(timeout, function_timeout)
             )
-            binary = accepts_binary(incoming.single_headers.get("accept"), self._document.binary_media_types)
-            answer = read_proxy_response(result, binary=binary)
+            answer = read_proxy_response(
+                result,
+                accept=incoming.single_headers.get("accept"),
+                binary_media_types=self._document.binary_media_types,
+            )
         except TimeoutError:
             if function_timeout < timeout:  # the function timed out first: a function error
                 raise _Refused("DEFAULT_5XX", "Internal server error", status=502) from None
@@ -363,6 +318,10 @@ class LocalApiGateway:
             ),
         ]
         return response
+
+
+def _is_binary(media: str, binary_media_types: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(media, pattern.lower()) for pattern in binary_media_types)
 
 
 def create_gateway_app(config: GatewayConfig) -> Starlette:

@@ -1,4 +1,5 @@
-"""What API Gateway knows about one request: `$context` in templates, `requestContext` in proxy events."""
+"""What API Gateway knows about one request: `$context` in templates, `requestContext` in proxy events
+(a REST API's, and an HTTP API's payload format 2.0)."""
 
 import hashlib
 import secrets
@@ -31,6 +32,7 @@ class RequestFacts:
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     extended_request_id: str = field(default_factory=lambda: secrets.token_urlsafe(12)[:15] + "=")
     request_time_epoch_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    # The JWT authorizer's claims of the token, on an HTTP API route that has one.
     claims: dict[str, str] | None = None
 
     @property
@@ -78,14 +80,40 @@ class RequestFacts:
             "resourcePath": self.resource_path,
             "stage": self.stage,
         }
+        return request_context
+
+    def http_api_request_context(self, route_key: str) -> dict[str, Any]:
+        """`requestContext` of an HTTP API's payload format 2.0 event; its request id is the
+        `apigw-requestid` header of the answer."""
+        request_context: dict[str, Any] = {
+            "accountId": self.account_id,
+            "apiId": self.api_id,
+        }
         if self.claims is not None:
-            request_context["authorizer"] = {"claims": dict(self.claims)}
+            request_context["authorizer"] = {"jwt": {"claims": dict(self.claims), "scopes": None}}
+        request_context.update(
+            {
+                "domainName": self.domain_name,
+                "domainPrefix": self.domain_name.split(".")[0],
+                "http": {
+                    "method": self.http_method,
+                    "path": self.path,
+                    "protocol": self.protocol,
+                    "sourceIp": self.source_ip,
+                    "userAgent": self.user_agent,
+                },
+                "requestId": self.extended_request_id,
+                "routeKey": route_key,
+                "stage": self.stage,
+                "time": self.request_time,
+                "timeEpoch": self.request_time_epoch_ms,
+            }
+        )
         return request_context
 
     def template_context(self, error: dict[str, str] | None = None) -> dict[str, Any]:
         """`$context` of a mapping template; `responseOverride` is where a template may #set overrides."""
         context = self.proxy_request_context()
-        context["authorizer"] = {"claims": dict(self.claims or {})}
         context["error"] = error or {}
         context["responseOverride"] = {"header": {}}
         return context

@@ -1,4 +1,4 @@
-"""What non-proxy integrations (aws, mock) share: request templates in, integration responses out."""
+"""What non-proxy integrations (mock, here) need: request templates in, integration responses out."""
 
 import json
 import re
@@ -45,18 +45,6 @@ def request_template(integration: Mapping[str, Any], content_type: str | None) -
     if behaviour == "never" or (behaviour == "when_no_templates" and templates):
         raise UnsupportedMediaType(wanted)
     return None
-
-
-def integration_request_headers(integration: Mapping[str, Any], sources: Mapping[str, Any]) -> dict[str, str]:
-    """The headers the integration request's parameter mappings set."""
-    headers: dict[str, str] = {}
-    prefix = "integration.request.header."
-    for target, expression in (integration.get("requestParameters") or {}).items():
-        if str(target).startswith(prefix):
-            value = mapped_value(str(expression), sources)
-            if value is not None:
-                headers[str(target)[len(prefix) :]] = value
-    return headers
 
 
 def select_integration_response(integration: Mapping[str, Any], status: int) -> Mapping[str, Any]:

@@ -1,5 +1,7 @@
 """The soak's parts that need no stack: its fleet, its devices' resending, its judging, its windows."""
 
+import base64
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -9,7 +11,7 @@ import pytest
 
 from busgps.client.api import ApiError
 from busgps.client.models import BatchResult, BusPosition, Position
-from busgps.soak.fuzz import keep_window_rules
+from busgps.soak.fuzz import keep_position_rules, keep_window_rules
 from busgps.soak.plan import SoakPlan, make_fleet
 from busgps.soak.send import SendTally, post_until_accepted
 from busgps.soak.verify import compare, fix_key
@@ -184,3 +186,78 @@ def test_generated_windows_keep_the_rules_the_document_states_in_words(
     case = keep_window_rules(Case("GET", path, query), now=NOW)
     # Then its bounds are as the document allows
     assert case.query == expected
+
+
+@dataclass
+class PostCase:
+    path: str
+    body: Any
+    method: str = "POST"
+
+
+def _entry(**fields: Any) -> dict[str, Any]:
+    return {"positions": [{"busId": "17", "latitude": 1, "longitude": 2, **fields}]}
+
+
+NOW_SECONDS = int(NOW.timestamp())
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Timestamps the document allows, beyond five minutes ahead, made the server's time, written alike
+        (_entry(timestamp=NOW_SECONDS + 301), _entry(timestamp=NOW_SECONDS)),
+        (_entry(timestamp=99_999_999_999), _entry(timestamp=NOW_SECONDS)),
+        (_entry(timestamp=9_999_999_999_999.5), _entry(timestamp=NOW_SECONDS * 1000)),
+        (_entry(timestamp="9999999999999"), _entry(timestamp=str(NOW_SECONDS))),
+        (_entry(timestamp="2438-09-13T14:49:09Z"), _entry(timestamp="2026-12-03T10:00:00.000Z")),
+        # Not of the calendar, or before 1970
+        (_entry(timestamp="2026-02-30 08:00:00"), _entry(timestamp="2026-12-03T10:00:00.000Z")),
+        (_entry(timestamp="1970-01-01T00:00:00+01:00"), _entry(timestamp="2026-12-03T10:00:00.000Z")),
+        (_entry(startDate="20260230"), _entry(startDate="20261203")),
+        # Kept: what the function takes, and what the document does not allow (a request that breaks it)
+        (_entry(timestamp=NOW_SECONDS + 299, startDate="20261203"), None),
+        (_entry(timestamp="2026-12-03T10:04:00+00:00"), None),
+        (_entry(timestamp=-1), None),
+        (_entry(timestamp=" 1764590000"), None),
+        (_entry(timestamp=True), None),
+        (_entry(startDate="20261301"), None),
+        ({"positions": "none"}, None),
+    ],
+)
+def test_generated_positions_keep_the_rules_the_document_states_in_words(
+    body: dict[str, Any], expected: dict[str, Any] | None
+) -> None:
+    # When a generated batch is made to keep the rules
+    case = keep_position_rules(PostCase("/v1/positions", body), now=NOW)
+    # Then only the values the document allows and the function refuses are changed
+    assert case.body == (body if expected is None else expected)
+
+
+def _legacy(data: str, partition_key: Any = "17") -> dict[str, Any]:
+    return {"StreamName": "positions", "Data": data, "PartitionKey": partition_key}
+
+
+def _base64(value: Any) -> str:
+    return base64.b64encode(json.dumps(value).encode()).decode()
+
+
+def test_generated_legacy_data_is_the_base64_of_a_position() -> None:
+    # Given generated legacy bodies: padded base64 of bytes that are not a position, one that is, and
+    # Data the document does not allow
+    garbage, position = _legacy("0000"), _legacy(_base64({"latitude": "1.5", "longitude": "2.5"}))
+    other_bus = _legacy(_base64({"busId": "18", "latitude": 1, "longitude": 2}))
+    unpadded = _legacy("abc")
+    # When each is made to keep the rules
+    kept = [keep_position_rules(PostCase("/post-gps", body), now=NOW).body for body in (garbage, position)]
+    kept_other, kept_unpadded = (
+        keep_position_rules(PostCase("/post-gps", body), now=NOW).body for body in (other_bus, unpadded)
+    )
+    # Then Data that is no position of its partition key becomes one, and the rest is left as it was
+    made = json.loads(base64.b64decode(kept[0]["Data"]))
+    assert set(made) == {"latitude", "longitude"}
+    assert -90 <= made["latitude"] <= 90
+    assert {**kept[0], "Data": "0000"} == garbage
+    assert kept[1] == position
+    assert set(json.loads(base64.b64decode(kept_other["Data"]))) == {"latitude", "longitude"}
+    assert kept_unpadded == unpadded

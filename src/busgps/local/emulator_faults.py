@@ -1,12 +1,14 @@
 """The services' own faults, injected by the emulator into its answers, as AWS gives them (`--faults`).
 
-A WSGI layer in front of moto's app, in the emulator process: whoever calls the emulator (the gateway's
-integration, a function's boto3 client, a test) meets them as it would meet them on AWS.
+A WSGI layer in front of moto's app, in the emulator process: whoever calls the emulator (the ingest
+function's Kinesis client behind the devices' HTTP API, the consumer's DynamoDB client, a test) meets
+them as it would meet them on AWS.
 
 - DynamoDB `PutItem` and `BatchWriteItem` refused with `ProvisionedThroughputExceededException`;
   `BatchWriteItem` writing only part of its items and returning the rest in `UnprocessedItems`.
 - Kinesis `PutRecords` entries refused with `ProvisionedThroughputExceededException`: those records are
-  not stored, the others are, and `FailedRecordCount` counts them; `PutRecord` refused the same way.
+  not stored, the others are, and `FailedRecordCount` counts them (the ingest function lists them as
+  failed in its answer to `POST /v1/positions`); `PutRecord` (`POST /post-gps`) refused the same way.
 
 `GET /_busgps/faults` answers how many of each were injected, as JSON.
 """

@@ -147,7 +147,8 @@ class SoakResult:
         ]
         if self.fuzz is not None:
             rows += [
-                ("fuzzing: requests", thousands(self.fuzz.requests)),
+                ("fuzzing: requests (both documents, each against its API)", thousands(self.fuzz.requests)),
+                ("  of which sent again after a 429 or 503 with Retry-After", thousands(self.fuzz.resent)),
                 ("fuzzing: server errors", thousands(len(self.fuzz.server_errors))),
                 ("fuzzing: answers contradicting the document", thousands(len(self.fuzz.contradictions))),
             ]

@@ -1,4 +1,5 @@
-"""The soak's devices: concurrent clients posting their schedules through `POST /v1/positions`.
+"""The soak's devices: concurrent clients posting their schedules through `POST /v1/positions` of the
+devices' HTTP API (the stack file's `ingest_url`), each with the id token of its own login.
 
 Each client does what a device must: it resends the entries the answer lists as failed (and only
 those), and a whole batch the API throttled (429) or could not take (5xx, no connection), after an

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck unit bench package checkov clean
+.PHONY: run test install lint typecheck unit bench soak package checkov clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,10 @@ test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV) tools chromium
 
 bench: install
 	$(BIN)/python -m busgps.bench
+
+# 100,000 fixes through a local stack of its own with every fault kind on, then checked through the API.
+soak: install
+	$(BIN)/python -m busgps.soak
 
 # The Lambda zips, and dist/map: the operations map as Terraform uploads it (Leaflet included).
 package: install

@@ -14,7 +14,8 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamModel
 
 from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSourceMapping
-from support import faulty_handler, invocation_log
+from busgps.local.faults import FaultSpec
+from support import faulty_handler, invocation_log, slow_handler
 
 pytestmark = pytest.mark.integration
 
@@ -440,4 +441,49 @@ def test_a_killed_execution_environment_costs_a_retry_not_the_records(
     # Then every record reached a live environment once, in order, and nothing was discarded
     assert delivered() == payloads
     assert not list(tmp_path.glob("[0-9]*-kill"))
+    assert failure_records(failure_queue, expected=1, timeout=1) == []
+
+
+def test_injected_kills_timeouts_and_redeliveries_cost_invocations_not_records(
+    config: EventSourceMappingConfig,
+    stream: tuple[str, str],
+    failure_queue: str,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a consumer that takes half a second an invocation, in its own environment (1.5 s timeout),
+    # and a mapping that kills, hangs or redelivers a good share of its invocations
+    log = tmp_path / "slow.jsonl"
+    monkeypatch.setenv(slow_handler.LOG_VARIABLE, str(log))
+    payloads = [f"record-{index}" for index in range(12)]
+    put(stream[0], *payloads)
+    esm = KinesisEventSourceMapping(
+        replace(
+            config,
+            batch_size=2,
+            bisect_batch_on_function_error=True,
+            maximum_retry_attempts=-1,
+            function_timeout_seconds=1.5,
+        ),
+        "support.slow_handler.lambda_handler",
+        boto3.client("kinesis"),
+        boto3.client("sqs"),
+        faults=FaultSpec.parse("consumer-kill=0.25,consumer-timeout=0.15,redelivery=0.25,seed=2"),
+    )
+
+    # When the mapping runs until every record reached the consumer
+    def delivered() -> list[str]:
+        return [data for note in slow_handler.logged_invocations(log) for data in note["data"]]
+
+    with esm:
+        wait_until(lambda: set(delivered()) >= set(payloads), timeout=120)
+    injected = esm.fault_counts.snapshot()
+
+    # Then each kind of fault happened, and killed or hung invocations noted nothing
+    assert injected.keys() == {"consumer-kill", "consumer-timeout", "redelivery"}
+    assert min(injected.values()) > 0
+    # And every record was delivered, first in order, the redelivered batches once more
+    assert list(dict.fromkeys(delivered())) == payloads
+    assert len(delivered()) - len(payloads) >= injected["redelivery"]
+    # And no batch was discarded
     assert failure_records(failure_queue, expected=1, timeout=1) == []

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from busgps.local.execution_environment import ExecutionEnvironment, FunctionError
+from busgps.local.execution_environment import ExecutionEnvironment, FunctionError, Interruption
 from busgps.local.lambda_context import LambdaContext
-from support import faulty_handler
+from support import faulty_handler, slow_handler
 from support.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -155,3 +155,53 @@ def test_a_handler_error_is_lambdas_error_payload_and_is_logged() -> None:
     assert (invocation.error["errorType"], invocation.error["errorMessage"]) == ("ValueError", "no such bus")
     assert any("chatty_handler.py" in line for line in invocation.error["stackTrace"])
     assert "ValueError: no such bus" in invocation.output
+
+
+@pytest.fixture
+def slow_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    log = tmp_path / "slow.jsonl"
+    monkeypatch.setenv(slow_handler.LOG_VARIABLE, str(log))
+    return log
+
+
+@pytest.mark.parametrize(
+    ("signal_number", "error"),
+    [(signal.SIGKILL, "exited during an invocation"), (signal.SIGSTOP, r"timed out after 2\.0 seconds")],
+)
+def test_an_interruption_lands_in_the_middle_of_the_invocation_and_ends_the_process(
+    slow_log: Path, signal_number: int, error: str
+) -> None:
+    # Given an environment of a function that takes half a second, with a 2 s timeout
+    environment = ExecutionEnvironment("support.slow_handler.lambda_handler", timeout_seconds=2.0)
+    try:
+        interrupted_pid = environment.pid
+
+        # When its invocation is killed (or frozen) a tenth of a second in
+        with pytest.raises(FunctionError, match=error) as raised:
+            environment(event("lost"), context(), Interruption(signal_number, 0.1))
+
+        # Then the invocation failed as a crash (or a timeout) that the interruption caused, before the
+        # function noted anything, and the next invocation runs in a fresh process
+        assert raised.value.interrupted
+        assert slow_handler.logged_invocations(slow_log) == []
+        assert environment(event("next"), context()) == {"batchItemFailures": []}
+        [note] = slow_handler.logged_invocations(slow_log)
+        assert note["data"] == ["next"]
+        assert note["pid"] != interrupted_pid
+        assert environment.starts == 2
+    finally:
+        environment.close()
+
+
+def test_an_interruption_due_after_the_answer_does_not_land(environment: ExecutionEnvironment) -> None:
+    # Given an environment whose function answers at once
+    pid = environment.pid
+
+    # When an invocation is to be killed after a second
+    invocation = environment.invoke(event("quick"), context(), Interruption(signal.SIGKILL, 1.0))
+
+    # Then it answered, was not interrupted, and its process lives on
+    assert invocation.error is None
+    assert not invocation.interrupted
+    assert environment.pid == pid
+    assert environment.starts == 1

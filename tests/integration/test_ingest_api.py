@@ -13,12 +13,15 @@ import pytest
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
+from schemathesis.specs.openapi.checks import unsupported_method
 from starlette.testclient import TestClient
 
 from busgps import settings as busgps_settings
 from busgps.handlers import ingest
+from busgps.local.emulator import MotoServer
+from busgps.local.faults import FaultSpec
 from busgps.local.gateway import HttpApiConfig, create_http_api_app, render_openapi_template
+from busgps.soak.fuzz import keep_position_rules
 from support.tokens import UNACCEPTABLE_TOKEN_CASES, DevicePool, device_pool, unacceptable_tokens
 
 pytestmark = pytest.mark.integration
@@ -419,6 +422,46 @@ def test_a_missing_stream_is_an_honest_500(
     assert "deployment" in response.json()["error"]
 
 
+def test_entries_the_stream_throttled_are_listed_for_resending_and_not_written(
+    moto_endpoint: str, pool: DevicePool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the ingest function writing to a stream of an emulator that throttles about half of the
+    # records, as `busgps local up --faults kinesis-throttle=0.5` does
+    with MotoServer(faults=FaultSpec.parse("kinesis-throttle=0.5,seed=5")) as throttling:
+        kinesis = boto3.Session().client("kinesis", endpoint_url=throttling.endpoint_url)
+        name = f"throttled-{uuid.uuid4().hex[:6]}"
+        kinesis.create_stream(StreamName=name, ShardCount=1)
+        kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2})
+        monkeypatch.setenv("STREAM_NAME", name)
+        monkeypatch.setattr(ingest, "kinesis_client", lambda: kinesis)
+        busgps_settings.ingest_settings.cache_clear()
+        ingest.resolver.cache_clear()
+        positions = [{"busId": "throttled", "latitude": step / 100, "longitude": 1} for step in range(40)]
+        try:
+            with http_api(moto_endpoint, name, pool, ingest.lambda_handler) as client:
+                # When a device posts a batch of 40
+                response = client.post(
+                    "/v1/positions", json={"positions": positions}, headers={"Authorization": pool.id_token}
+                )
+        finally:
+            busgps_settings.ingest_settings.cache_clear()
+            ingest.resolver.cache_clear()
+        iterator = kinesis.get_shard_iterator(
+            StreamName=name, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        page = kinesis.get_records(ShardIterator=iterator)["Records"]
+    stored = [json.loads(record["Data"]) for record in page]
+    # Then the answer lists the throttled entries by index, with Kinesis's error, for the device to resend
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    failed = [entry["index"] for entry in answer["failed"]]
+    assert 0 < len(failed) < len(positions)
+    assert (answer["acceptedCount"], answer["failedCount"]) == (len(positions) - len(failed), len(failed))
+    assert {entry["errorCode"] for entry in answer["failed"]} == {"ProvisionedThroughputExceededException"}
+    # And the stream holds exactly the others, in order
+    assert stored == [position for index, position in enumerate(positions) if index not in failed]
+
+
 # The document as generated requests see it: the stream name is the only value they depend on.
 FUZZ_STREAM = f"ingest-fuzz-{uuid.uuid4().hex[:6]}"
 FUZZ_SCHEMA = schemathesis.openapi.from_dict(
@@ -460,20 +503,19 @@ def fuzzed_api(
 def test_every_answer_is_one_the_document_describes(
     case: Any, fuzzed_api: TestClient, pool: DevicePool
 ) -> None:
-    # Given a request generated from the document, with a valid id token
+    # Given a request generated from the document (that fits it, or that breaks it), with a valid id
+    # token; its body keeps the rules the document states in words (a timestamp not before 1970 nor more
+    # than five minutes ahead, dates of the calendar, Data the base64 of a position)
+    keep_position_rules(case)
     # When the local HTTP API and the ingest function answer it
-    # Then the status, content type, headers and body are those the document gives that operation
+    # Then a request that fits is accepted, one that breaks it is refused, and the status, content
+    # type, headers and body are those the document gives that operation
     # Every request of the run, the checks' own probes included, goes to this app.
     case.operation.schema.app = fuzzed_api.app
     case.call_and_validate(
         app=fuzzed_api.app,
         base_url="http://testserver",
         headers={"Authorization": pool.id_token},
-        excluded_checks=[
-            # API Gateway answers an undeclared method as an unknown route (its 404), not 405.
-            unsupported_method,
-            # Values the schema cannot tell apart are refused by the function: a device clock more than
-            # five minutes ahead, timestamps that are not times.
-            positive_data_acceptance,
-        ],
+        # API Gateway answers an undeclared method as an unknown route (its 404), not 405.
+        excluded_checks=[unsupported_method],
     )

@@ -75,10 +75,33 @@ def test_optional_fields() -> None:
         ("2025-12-01T11:53:20Z", 1_764_590_000_000),
         ("2025-12-01T12:53:20+01:00", 1_764_590_000_000),
         ("2025-12-01T11:53:20", 1_764_590_000_000),
+        ("2025-12-01t11:53:20.123z", 1_764_590_000_123),
+        ("2025-12-01 11:53:20.1239+00:00", 1_764_590_000_123),
+        ("1970-01-01T00:00:00Z", 0),
     ],
 )
 def test_device_timestamps_in_seconds_milliseconds_or_iso(timestamp: Any, expected_ms: int) -> None:
     assert _position({"latitude": 0, "longitude": 0, "timestamp": timestamp}).time_ms == expected_ms
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        # Text that is not exactly the digits of an epoch time or an ISO-8601 date and time to the second
+        " 1764590000",
+        "1764590000\n",
+        "1.76459e9",
+        "2025-12-01",
+        "2025-12-01T11:53Z",
+        "20251201T115320Z",
+        # Times the document's patterns allow, refused by the rules it states in words
+        "2025-02-29T11:53:20Z",
+        "1970-01-01T00:59:59+01:00",
+        253_402_300_800_000,
+    ],
+)
+def test_a_timestamp_is_written_exactly_as_the_document_allows(timestamp: Any) -> None:
+    assert "timestamp" in _reason({"latitude": 0, "longitude": 0, "timestamp": timestamp})
 
 
 def test_bus_id_in_data_must_match_the_partition_key() -> None:

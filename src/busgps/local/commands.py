@@ -8,6 +8,7 @@ from typing import Any
 from busgps.client.output import print_json
 from busgps.local.config import DEFAULT_SETTINGS_PATH
 from busgps.local.control import running_pid, stack_status, stop_stack
+from busgps.local.faults import FAULTS_FILE_NAME, KINDS, FaultSpec, FaultSpecError
 from busgps.local.stack import DEFAULT_STATE_DIR, StackOptions, run_stack
 
 DEFAULT_GATEWAY_PORT = 8000
@@ -115,6 +116,14 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
         help="the functions' POWERTOOLS_LOG_LEVEL and the stack's own level (default: INFO for the "
         "functions, WARNING for the stack)",
     )
+    up.add_argument(
+        "--faults",
+        metavar="SPEC",
+        type=_fault_spec,
+        help="inject the faults AWS produces, where AWS produces them, at stated rates: e.g. "
+        "'dynamodb-throttle=0.05,kinesis-throttle=0.02,consumer-kill=0.01,seed=7', or 'all' "
+        f"(kinds: {', '.join(KINDS)}); counted in <state dir>/{FAULTS_FILE_NAME}",
+    )
     up.set_defaults(run=_up)
 
     status = local_commands.add_parser(
@@ -169,8 +178,16 @@ def _up(arguments: argparse.Namespace) -> int:
             throttling=arguments.throttling,
             json_logs=arguments.json_logs,
             log_level=arguments.log_level,
+            faults=arguments.faults,
         )
     )
+
+
+def _fault_spec(text: str) -> FaultSpec:
+    try:
+        return FaultSpec.parse(text)
+    except FaultSpecError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _status(arguments: argparse.Namespace) -> int:

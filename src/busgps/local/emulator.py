@@ -6,9 +6,11 @@ its endpoint, exactly as the stack's own code reaches it. Where moto would lose 
 it ends, even by SIGKILL, so that a killed stack never leaves an emulator holding its port.
 """
 
+import argparse
 import logging
 import os
 import secrets
+import signal
 import socket
 import string
 import subprocess
@@ -17,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import requests
@@ -26,6 +28,8 @@ from busgps.dal import history
 from busgps.dal.connections import connections_key_schema
 from busgps.dal.items import latest_key_schema
 from busgps.local.config import EnvironmentSettings
+from busgps.local.emulator_faults import FAULTS_PATH
+from busgps.local.faults import EMULATOR_KINDS, FaultSpec
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -61,9 +65,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 class MotoServer:
     """A moto server process on host:port, stopped when the context ends."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, faults: FaultSpec | None = None) -> None:
         self.host = host
         self.port = port or free_port(host)
+        # The services' faults to inject into the emulator's answers (busgps.local.emulator_faults).
+        self.faults = faults if faults is not None and faults.injects_any(EMULATOR_KINDS) else None
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -72,8 +78,9 @@ class MotoServer:
 
     def start(self, timeout_seconds: float = 30.0) -> None:
         self._refuse_a_busy_port()
+        faults = ["--faults", str(self.faults)] if self.faults is not None else []
         self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__, "-H", self.host, "-p", str(self.port)],
+            [sys.executable, "-m", __name__, "-H", self.host, "-p", str(self.port), *faults],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -98,6 +105,13 @@ class MotoServer:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+
+    def injected_faults(self) -> dict[str, int]:
+        """How many faults of each kind the emulator has injected so far."""
+        if self.faults is None:
+            return {}
+        counts: dict[str, int] = requests.get(f"{self.endpoint_url}{FAULTS_PATH}", timeout=5).json()
+        return counts
 
     def __enter__(self) -> "MotoServer":
         self.start()
@@ -255,7 +269,7 @@ def _create_table(
     return description.get("LatestStreamArn", "")
 
 
-def serve_while_parent_lives(moto_arguments: list[str]) -> None:
+def serve_while_parent_lives(arguments: list[str]) -> None:
     """The emulator process: moto's server, ended as soon as the process that started it is gone."""
     parent = os.getppid()
 
@@ -265,12 +279,37 @@ def serve_while_parent_lives(moto_arguments: list[str]) -> None:
         os._exit(0)
 
     threading.Thread(target=end_with_parent, name="parent-watch", daemon=True).start()
-    from moto.server import main
+    parser = argparse.ArgumentParser(prog=f"python -m {__name__}")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("--faults", type=FaultSpec.parse, help="faults to inject (busgps.local.faults)")
+    options = parser.parse_args(arguments)
+    serve(options.host, options.port, options.faults)
+
+
+def serve(host: str, port: int, faults: FaultSpec | None) -> None:
+    """What moto's own `moto_server` does, with the fixes, and the faults if any, in front of its app."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
 
     from busgps.local import moto_fixes
+    from busgps.local.emulator_faults import FaultInjection
 
     moto_fixes.apply()
-    main(moto_arguments)
+    os.environ.setdefault("MOTO_PORT", str(port))  # moto writes it into the URLs it makes
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda number, frame: sys.exit(0))
+    app: Any = DomainDispatcherApplication(create_backend_app)
+    if faults is not None:
+        app = FaultInjection(app, faults)
+    # No line per request: nobody reads it (the output goes nowhere), and formatting it costs the
+    # emulator a tenth of its time under load.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    run_simple(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

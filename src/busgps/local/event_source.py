@@ -16,6 +16,9 @@ It does what Lambda documents for a Kinesis or DynamoDB Streams source with `Rep
   uses a retry; after `maximum_retry_attempts` retries, or once records are older than
   `maximum_record_age_seconds`, the records are discarded and Lambda's on-failure record describing
   them is sent to the failure queue (or only logged, for a mapping without one).
+
+Given a fault spec (`busgps.local.faults`), it also does what Lambda does on a bad day: an execution
+environment killed or hung in the middle of an invocation, a batch delivered again.
 """
 
 import base64
@@ -32,7 +35,13 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from busgps.local.config import EnvironmentSettings
-from busgps.local.execution_environment import ExecutionEnvironment, OutputSink, write_to_stdout
+from busgps.local.execution_environment import (
+    ExecutionEnvironment,
+    FunctionError,
+    OutputSink,
+    write_to_stdout,
+)
+from busgps.local.faults import MAPPING_KINDS, FaultCounts, FaultSpec, InvocationFaults
 from busgps.local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
@@ -389,6 +398,7 @@ class ShardProcessor:
         invocation_lock: threading.Lock,
         reader: StreamReader,
         clock: Clock = time.time,
+        faults: InvocationFaults | None = None,
     ) -> None:
         self._config = config
         self._handler = handler
@@ -397,6 +407,7 @@ class ShardProcessor:
         self._stop = stop_event
         self._invocation_lock = invocation_lock
         self._clock = clock
+        self._faults = faults
 
     def process(self, records: list[ShardRecord]) -> None:
         """Return once every record succeeded or was discarded (or the mapping is stopping)."""
@@ -409,6 +420,8 @@ class ShardProcessor:
             outcome = self._invoke(batch.records)
             batch.invoke_count += 1
             if outcome.succeeded:
+                if self._faults is not None and self._faults.redeliver():
+                    work.insert(0, _PendingBatch(batch.records, batch.invoke_count, batch.retries))
                 continue
             failed = batch.records[outcome.retry_from :]
             if outcome.function_error and self._config.bisect_batch_on_function_error and len(failed) > 1:
@@ -450,8 +463,23 @@ class ShardProcessor:
         event = self._reader.event(records)
         with self._invocation_lock:
             started = time.monotonic()
+            handler, faults = self._handler, self._faults
+            # Kills and hangs need a process of the function's own to land on.
+            injected = None
+            if isinstance(handler, ExecutionEnvironment) and faults is not None:
+                injected = faults.interruption()
             try:
-                response = self._handler(event, context)
+                if isinstance(handler, ExecutionEnvironment) and injected is not None:
+                    response = handler(event, context, injected[1])
+                else:
+                    response = handler(event, context)
+            except FunctionError as error:
+                if faults is not None and injected is not None and error.interrupted:
+                    faults.landed(injected[0])
+                logger.error(
+                    "consumer failed on %d records of %s: %s", len(records), records[0].shard_id, error
+                )
+                return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
             except Exception:
                 logger.exception(
                     "%s failed on %d records of %s",
@@ -461,6 +489,8 @@ class ShardProcessor:
                 )
                 return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
             duration = time.monotonic() - started
+        if self._faults is not None:
+            self._faults.timed(duration)
         if duration > self._config.function_timeout_seconds:
             logger.error(
                 "%s timed out after %ss", self._config.function_name, self._config.function_timeout_seconds
@@ -629,15 +659,20 @@ class EventSourceMapping:
         sqs: "SQSClient",
         clock: Clock = time.time,
         function_output: OutputSink = write_to_stdout,
+        faults: FaultSpec | None = None,
     ) -> None:
         """`handler`: a dotted path (an execution environment per shard) or a callable (this process).
 
         `function_output` gets what the function writes in its execution environments (its log).
+        `faults`: Lambda's faults to inject (kills and timeouts need execution environments); how many
+        were injected is in `fault_counts`.
         """
         self._config = config
         self._handler = handler
         self._reader = reader
         self._function_output = function_output
+        self._faults = faults if faults is not None and faults.injects_any(MAPPING_KINDS) else None
+        self.fault_counts = FaultCounts()
         self._sqs = sqs
         self._clock = clock
         self._stop = threading.Event()
@@ -658,8 +693,18 @@ class EventSourceMapping:
         shard_ids = self._reader.shard_ids()
         for shard_id in shard_ids:
             handler, invocation_lock = self._handler_for_shard()
+            faults = None
+            if self._faults is not None:
+                faults = InvocationFaults(self._faults, f"mapping:{shard_id}", self.fault_counts)
             processor = ShardProcessor(
-                self._config, handler, self._sqs, self._stop, invocation_lock, self._reader, self._clock
+                self._config,
+                handler,
+                self._sqs,
+                self._stop,
+                invocation_lock,
+                self._reader,
+                self._clock,
+                faults,
             )
             poller = ShardPoller(self._config, shard_id, self._reader, processor, self._stop)
             poller.start()
@@ -697,8 +742,9 @@ class KinesisEventSourceMapping(EventSourceMapping):
         sqs: "SQSClient",
         clock: Clock = time.time,
         function_output: OutputSink = write_to_stdout,
+        faults: FaultSpec | None = None,
     ) -> None:
-        super().__init__(config, handler, KinesisReader(config, kinesis), sqs, clock, function_output)
+        super().__init__(config, handler, KinesisReader(config, kinesis), sqs, clock, function_output, faults)
 
 
 class DynamoDBStreamEventSourceMapping(EventSourceMapping):

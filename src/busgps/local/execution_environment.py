@@ -10,12 +10,16 @@ function error, and the next one starts a fresh process (a cold start).
 
 As Lambda's runtime does, the environment captures what the function writes (stdout and stderr, its
 log): each invocation's output comes back with its result, and goes to the environment's `output`.
+
+The event source mapping injects Lambda's own faults through `Interruption` (`local up --faults`): the
+process killed, or frozen so that the invocation overruns its timeout, while the invocation runs.
 """
 
 import contextlib
 import importlib
 import io
 import multiprocessing
+import os
 import signal
 import sys
 import traceback
@@ -37,6 +41,21 @@ class FunctionError(RuntimeError):
     """The invocation failed: the handler raised (the message is its traceback, as Lambda logs it),
     its process died, or it timed out."""
 
+    def __init__(self, message: str, *, interrupted: bool = False) -> None:
+        super().__init__(message)
+        # Whether an injected Interruption ended it.
+        self.interrupted = interrupted
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """A fault injected into one invocation: `signal_number` sent to its process once the invocation
+    has run `after_seconds` without answering (SIGKILL: a crash; SIGSTOP: a hang, which overruns the
+    timeout). An invocation that answers sooner is not interrupted."""
+
+    signal_number: int
+    after_seconds: float
+
 
 @dataclass(frozen=True)
 class Invocation:
@@ -48,6 +67,8 @@ class Invocation:
     output: str = ""
     # The traceback, or what ended the invocation (a crash, a timeout), as Lambda logs it.
     error_text: str = ""
+    # Whether an injected Interruption reached its process while the invocation ran.
+    interrupted: bool = False
 
 
 class _CapturedOutput(io.TextIOBase):
@@ -143,43 +164,57 @@ class ExecutionEnvironment:
         if ready[1]:
             self._output(ready[1])
 
-    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+    def __call__(self, event: dict[str, Any], context: Any, interruption: Interruption | None = None) -> Any:
         """The handler's answer; FunctionError when the invocation failed. Its output goes to `output`."""
-        invocation = self.invoke(event, context)
+        invocation = self.invoke(event, context, interruption)
         if invocation.output:
             self._output(invocation.output)
         if invocation.error is not None:
-            raise FunctionError(invocation.error_text)
+            raise FunctionError(invocation.error_text, interrupted=invocation.interrupted)
         return invocation.response
 
-    def invoke(self, event: dict[str, Any], context: Any) -> Invocation:
+    def invoke(
+        self, event: dict[str, Any], context: Any, interruption: Interruption | None = None
+    ) -> Invocation:
         """Run one invocation; a crash or a timeout is a function error, as in Lambda, never an exception."""
         # Between invocations the process sends nothing: anything readable is the end of a dead one.
         if self._process is None or not self._process.is_alive() or self._connection_closed():
             self._discard()
             self._start()
-        connection = self._connection
+        connection, process = self._connection, self._process
         assert connection is not None
+        assert process is not None
+        assert process.pid is not None
+        interrupted = False
         try:
             connection.send((event, context))
-            if not connection.poll(self.timeout_seconds):
+            waited = 0.0
+            if interruption is not None and not connection.poll(interruption.after_seconds):
+                os.kill(process.pid, interruption.signal_number)
+                interrupted, waited = True, interruption.after_seconds
+            remaining = None if self.timeout_seconds is None else max(0.0, self.timeout_seconds - waited)
+            if not connection.poll(remaining):
                 self._discard()
                 message = (
                     f"{self.handler_path} timed out after {self.timeout_seconds} seconds (Task timed out)"
                 )
                 return Invocation(
-                    error={"errorType": "Sandbox.Timedout", "errorMessage": message}, error_text=message
+                    error={"errorType": "Sandbox.Timedout", "errorMessage": message},
+                    error_text=message,
+                    interrupted=interrupted,
                 )
             outcome, value, output, error_text = connection.recv()
         except (EOFError, OSError):
             self._discard()
             message = f"{self.handler_path} exited during an invocation (Runtime.ExitError)"
             return Invocation(
-                error={"errorType": "Runtime.ExitError", "errorMessage": message}, error_text=message
+                error={"errorType": "Runtime.ExitError", "errorMessage": message},
+                error_text=message,
+                interrupted=interrupted,
             )
         if outcome == "error":
-            return Invocation(error=value, output=output, error_text=error_text)
-        return Invocation(response=value, output=output)
+            return Invocation(error=value, output=output, error_text=error_text, interrupted=interrupted)
+        return Invocation(response=value, output=output, interrupted=interrupted)
 
     def _connection_closed(self) -> bool:
         try:

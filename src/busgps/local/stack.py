@@ -46,6 +46,7 @@ from busgps.local.event_source import (
     EventSourceMappingConfig,
     KinesisEventSourceMapping,
 )
+from busgps.local.faults import FAULTS_FILE_NAME, FaultReporter, FaultSpec
 from busgps.local.front import MAP_PAGE, create_front_app, map_config
 from busgps.local.function_logs import FunctionLog
 from busgps.local.lambda_api import LambdaApi, LocalFunction
@@ -94,6 +95,8 @@ class StackOptions:
     json_logs: bool = False
     # POWERTOOLS_LOG_LEVEL of the functions, and the level of the stack's own log; None: their defaults.
     log_level: str | None = None
+    # Faults to inject where AWS produces them (busgps.local.faults); None: none.
+    faults: FaultSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,8 @@ def stack_details(
         "lambda_endpoint": lambda_endpoint,
         "consumer_function_name": LocalArns.for_settings(settings).consumer_function_name,
         "settings_file": str(options.settings_path),
+        "faults": str(options.faults) if options.faults else None,
+        "faults_file": str(options.state_dir / FAULTS_FILE_NAME) if options.faults else None,
         "pid": os.getpid(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -313,7 +318,7 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     ingest_socket = _bind(options.host, options.ingest_port, option="--ingest-port")
     running.callback(ingest_socket.close)
 
-    emulator = MotoServer(options.host, options.emulator_port)
+    emulator = MotoServer(options.host, options.emulator_port, options.faults)
     try:
         emulator.start()
     except RuntimeError as error:
@@ -358,10 +363,20 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
         boto3.client("kinesis"),
         boto3.client("sqs"),
         function_output=FunctionLog(CONSUMER_LABEL, as_written=options.json_logs),
+        faults=options.faults,
     )
     mapping.start()
     running.callback(mapping.stop, PART_STOP_TIMEOUT_SECONDS)
     _stop_requested(stop)
+    if options.faults is not None:
+        reporter = FaultReporter(
+            options.faults,
+            options.state_dir / FAULTS_FILE_NAME,
+            emulator.injected_faults,
+            mapping.fault_counts.snapshot,
+        )
+        reporter.start()
+        running.callback(reporter.stop)
 
     consumer = LocalFunction(
         arns.consumer_function_arn,
@@ -593,6 +608,11 @@ def ready_message(details: Mapping[str, Any], stack_file: Path) -> str:
             f"  curl -s -w '\\n' '{details['get_url']}?busId=17'",
             f"  {cli} simulate --buses 5 --interval 1 --duration 30",
             "",
+            *(
+                [f"Injecting faults {details['faults']}: counted in {details['faults_file']}", ""]
+                if details.get("faults")
+                else []
+            ),
             "It runs in the foreground: Ctrl-C here, or `busgps local down` in another terminal, stops it.",
             "",
         ]

@@ -1,8 +1,5 @@
 """The query API's use cases: checked parameters in, answers as plain data out."""
 
-import base64
-import binascii
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +7,7 @@ from typing import Any
 from busgps.logic import exports
 from busgps.logic.errors import InvalidParameter, NotFound
 from busgps.logic.ports import PositionReader
-from busgps.logic.times import InvalidTime, parse_time_ms
+from busgps.logic.times import InvalidTime, parse_query_time_ms
 from busgps.models.api import geojson_feature, legacy_view, position_view
 from busgps.models.position import BUS_ID_PATTERN
 
@@ -22,6 +19,11 @@ FLEET_WINDOW_MAX_MS = 3600 * 1000
 DAY_MS = 24 * 3600 * 1000
 _BUS_ID = re.compile(BUS_ID_PATTERN)
 _BUS_ID_RULE = "1-64 characters of letters, digits, '-', '_', '.' or ':'"
+# Cursors say where the previous page ended, plainly, so that any value of their form is a place to
+# continue from: the last bus id of a bus list; the time of the last fix of a bus's history; the time
+# and bus id of the last fix of a fleet window.
+_TIME_CURSOR = re.compile("[0-9]{1,13}")
+_FLEET_CURSOR = re.compile("([0-9]{1,13}):(.+)")
 
 
 def bus_id_param(value: str | None, *, name: str = "busId") -> str:
@@ -44,7 +46,7 @@ def time_param(name: str, value: str | None, default_ms: int) -> int:
     if value is None:
         return default_ms
     try:
-        return parse_time_ms(value)
+        return parse_query_time_ms(value)
     except InvalidTime as error:
         raise InvalidParameter(name, f"Param {name}: {error}") from None
 
@@ -56,19 +58,30 @@ def feed_format_param(value: str | None) -> str:
     return value or "protobuf"
 
 
-def encode_cursor(position: dict[str, Any]) -> str:
-    text = json.dumps(position, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+def _invalid_cursor(form: str) -> InvalidParameter:
+    return InvalidParameter("cursor", f"Param cursor must be the nextCursor of the previous page ({form})")
 
 
-def decode_cursor(value: str) -> dict[str, Any]:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-    except (binascii.Error, ValueError):
-        decoded = None
-    if not isinstance(decoded, dict):
-        raise InvalidParameter("cursor", "Param cursor is not a cursor this API gave out")
-    return decoded
+def bus_list_cursor(value: str) -> str:
+    """The bus id a page of the bus list starts after."""
+    if not _BUS_ID.fullmatch(value):
+        raise _invalid_cursor("a bus id")
+    return value
+
+
+def time_cursor(value: str) -> int:
+    """The time (epoch milliseconds) a page of a bus's history continues from."""
+    if not _TIME_CURSOR.fullmatch(value):
+        raise _invalid_cursor("epoch milliseconds")
+    return int(value)
+
+
+def fleet_cursor(value: str) -> tuple[int, str]:
+    """The time and bus id of the fix a page of a fleet window continues after."""
+    match = _FLEET_CURSOR.fullmatch(value)
+    if match is None or not _BUS_ID.fullmatch(match.group(2)):
+        raise _invalid_cursor("epoch milliseconds, ':' and a bus id")
+    return int(match.group(1)), match.group(2)
 
 
 def legacy_latest(reader: PositionReader, bus_id: str | None, now_s: int) -> dict[str, str]:
@@ -89,13 +102,9 @@ def list_buses(
 ) -> dict[str, Any]:
     if output_format not in (None, "json", "geojson"):
         raise InvalidParameter("format", "Param format must be json or geojson")
-    after_bus_id = None
-    if cursor is not None:
-        after_bus_id = decode_cursor(cursor).get("after")
-        if not isinstance(after_bus_id, str) or not _BUS_ID.fullmatch(after_bus_id):
-            raise InvalidParameter("cursor", "Param cursor is not a cursor of GET /v1/buses")
+    after_bus_id = bus_list_cursor(cursor) if cursor is not None else None
     page = reader.list_latest(limit_param(limit), after_bus_id, now_s)
-    next_cursor = encode_cursor({"after": page.positions[-1].bus_id}) if page.has_more else None
+    next_cursor = page.positions[-1].bus_id if page.has_more else None
     if output_format == "geojson":
         return {
             "type": "FeatureCollection",
@@ -136,25 +145,20 @@ def history(
     if from_ms > to_ms:
         raise InvalidParameter("from", "Param from must not be later than to (nor before the retention)")
     track = output_format not in (None, "json")
-    # JSON pages go back in time from `to`, tracks forward from `from`.
-    bound = "after" if track else "before"
+    # JSON pages go back in time from `to`, tracks forward from `from`: each bus and time is served once.
     if cursor is not None:
-        state = decode_cursor(cursor)
-        edge = state.get(bound)
-        if state.get("busId") != bus_id or not isinstance(edge, int) or isinstance(edge, bool):
-            raise InvalidParameter("cursor", f"Param cursor is not a cursor of bus {bus_id}'s positions")
+        edge = time_cursor(cursor)
         from_ms, to_ms = (max(from_ms, edge + 1), to_ms) if track else (from_ms, min(to_ms, edge - 1))
-    page_limit = (
-        limit_param(limit, maximum=EXPORT_MAX_LIMIT, default=EXPORT_MAX_LIMIT)
-        if track
-        else limit_param(limit)
+    # Up to 10,000 fixes a page in every format, as the document says; JSON pages are smaller by default.
+    page_limit = limit_param(
+        limit, maximum=EXPORT_MAX_LIMIT, default=EXPORT_MAX_LIMIT if track else DEFAULT_LIMIT
     )
     if from_ms > to_ms:  # the previous page ended at the window's edge
         positions, has_more = [], False
     else:
         page = reader.history(bus_id, from_ms, to_ms, page_limit, now_s, newest_first=not track)
         positions, has_more = page.positions, page.has_more
-    next_cursor = encode_cursor({"busId": bus_id, bound: positions[-1].time_ms}) if has_more else None
+    next_cursor = str(positions[-1].time_ms) if has_more else None
     if output_format == "geojson":
         return Answer(
             exports.geojson(bus_id, positions, next_cursor), exports.MEDIA_TYPES["geojson"], next_cursor
@@ -191,23 +195,11 @@ def fleet_window(
         raise InvalidParameter("to", "Params from and to must be at most one hour apart")
     if to_ms < now_s * 1000 - retention_days * DAY_MS:
         raise InvalidParameter("to", f"Param to is older than the {retention_days}-day retention of history")
-    after: tuple[int, str] | None = None
-    if cursor is not None:
-        state = decode_cursor(cursor)
-        edge = state.get("after")
-        if (
-            state.get("window") != [from_ms, to_ms]
-            or not isinstance(edge, list)
-            or len(edge) != 2
-            or not isinstance(edge[0], int)
-            or not isinstance(edge[1], str)
-        ):
-            raise InvalidParameter("cursor", "Param cursor is not a cursor of this window")
-        after = (edge[0], edge[1])
+    after = fleet_cursor(cursor) if cursor is not None else None
     page_limit = limit_param(limit, maximum=EXPORT_MAX_LIMIT, default=MAX_LIMIT)
     page = reader.fleet_window(from_ms, to_ms, page_limit, after, now_s)
     next_cursor = None
     if page.has_more:
         last = page.positions[-1]
-        next_cursor = encode_cursor({"window": [from_ms, to_ms], "after": [last.time_ms, last.bus_id]})
+        next_cursor = f"{last.time_ms}:{last.bus_id}"
     return {"positions": [position_view(position) for position in page.positions], "nextCursor": next_cursor}

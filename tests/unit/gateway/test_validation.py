@@ -9,9 +9,9 @@ from .conftest import operation
 
 
 def test_a_missing_required_query_parameter_is_named(api_document: ApiDocument) -> None:
-    # Given a GET operation with a required query parameter
-    get_gps = operation(api_document, "GET", "/get-gps")
-    required = replace(get_gps, parameters=[{"name": "busId", "in": "query", "required": True}])
+    # Given a GET operation whose validator checks parameters, with a required query parameter
+    fleet_window = operation(api_document, "GET", "/v1/positions")
+    required = replace(fleet_window, parameters=[{"name": "busId", "in": "query", "required": True}])
     # When it is called without the parameter, and then with it
     failure = check_parameters(required, {}, {"other": "1"}, {})
     passing = check_parameters(required, {}, {"busId": "17"}, {})

@@ -16,8 +16,16 @@ Applied in the emulator process only (`busgps.local.emulator`), before moto serv
   reader that resumes after that number reads one record twice or skips one. Here numbering and
   appending happen under a lock, so every record has a number of its own, in the order it was added.
 - **Per-request work done once.** moto lists a response class's methods with `inspect` on every
-  request, and lexes a condition expression from scratch each time it is used (twice a write): both
-  depend on nothing but the class or the expression's text, so they are remembered.
+  request, lexes a condition expression from scratch each time it is used (twice a write), and finds
+  a request's service by listing its own package directory and trying the URL patterns of every
+  service, under a lock all requests share: each depends on nothing but the class, the expression's
+  text or the host, so it is remembered. Its server's line per request (formatted, then thrown away
+  by the stack) is not written.
+
+- **Connections kept alive.** moto's server (werkzeug's) answers every request with `Connection:
+  close`, because it cannot tell where an unread body ends: every AWS call paid for a new TCP
+  connection and a new server thread, on both sides. Here a request's body (of a stated length) is
+  read whole before moto sees it, so the connection can serve the next request, as AWS's endpoints do.
 
 Each fix replaces a method of moto's models; `check_moto_version` refuses a moto whose models these
 were not written for, so that an upgrade fails loudly instead of quietly losing the fix.
@@ -29,7 +37,11 @@ import contextlib
 import contextvars
 import functools
 import inspect
+import io
+import logging
+import selectors
 import threading
+import types
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from typing import Any
@@ -68,6 +80,7 @@ def apply() -> None:
     _fix_dynamodb_queries()
     _fix_dynamodb_stream_shards()
     _remember_per_request_work()
+    _keep_connections_alive()
 
 
 def first_sequence_number(shard_index: int) -> int:
@@ -203,13 +216,28 @@ def _fix_dynamodb_stream_shards() -> None:
 
 
 def _remember_per_request_work() -> None:
+    from moto import backends
     from moto.core import responses
     from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     if getattr(ConditionExpressionParser._lex_condition_expression, "_busgps_fixed", False):
         return
+    # Nobody reads the emulator's output, and logging each request costs it a tenth of its time.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     listed = functools.lru_cache(maxsize=None)(responses.method_names_from_class)  # type: ignore[attr-defined]
     responses.method_names_from_class = listed  # type: ignore[attr-defined]
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    find_backend: Callable[[Any, str | None], Any] = DomainDispatcherApplication.get_backend_for_host
+    found: dict[str | None, Any] = {}
+
+    def backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in found:
+            found[host] = find_backend(self, host)
+        return found[host]
+
+    DomainDispatcherApplication.get_backend_for_host = backend_for_host  # type: ignore[method-assign]
     lex: Callable[[Any], Any] = ConditionExpressionParser._lex_condition_expression
     lexed: dict[str, tuple[Any, ...]] = {}
 
@@ -222,3 +250,71 @@ def _remember_per_request_work() -> None:
 
     lex_once._busgps_fixed = True  # type: ignore[attr-defined]
     ConditionExpressionParser._lex_condition_expression = lex_once  # type: ignore[method-assign]
+
+
+# Connections
+
+
+class _DrainUnlessKeptAlive:
+    """The selector werkzeug waits on, after each answer, for a body the application left unread.
+
+    On a connection kept alive the body was read whole before the application saw it: what may come is
+    the client's next request, which the drain would swallow. So there is nothing to wait for.
+    """
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> Any:
+        return self._selector.register(fileobj, events, data)
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        if getattr(_connection, "kept_alive", False):
+            return []
+        return self._selector.select(timeout)
+
+    def close(self) -> None:
+        self._selector.close()
+
+
+# Whether the connection the current server thread serves is kept alive (one thread a connection).
+_connection = threading.local()
+
+
+def _keep_connections_alive() -> None:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug import serving
+
+    if getattr(MotoRequestHandler.make_environ, "_busgps_fixed", False):
+        return
+    make_environ: Callable[[Any], dict[str, Any]] = MotoRequestHandler.make_environ
+    send_header: Callable[[Any, str, str], None] = MotoRequestHandler.send_header
+
+    def make_environ_with_body(self: Any) -> dict[str, Any]:
+        environ = make_environ(self)
+        length = self.headers.get("Content-Length", "0")
+        # A chunked body, or one of no stated length, still closes the connection after its answer.
+        _connection.kept_alive = (
+            self.request_version == "HTTP/1.1"
+            and self.headers.get("Transfer-Encoding") is None
+            and length.isdigit()
+        )
+        if _connection.kept_alive:
+            environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(length)))
+        return environ
+
+    def keep_alive(self: Any, keyword: str, value: str) -> None:
+        closing = keyword.lower() == "connection" and value.lower() == "close"
+        if closing and getattr(_connection, "kept_alive", False):
+            return  # the body was read: the connection can carry the next request
+        send_header(self, keyword, value)
+
+    make_environ_with_body._busgps_fixed = True  # type: ignore[attr-defined]
+    # An answer's headers and body are two writes: on a connection that stays open, Nagle's algorithm
+    # would hold the body until the client's delayed acknowledgement of the headers (40 ms).
+    MotoRequestHandler.disable_nagle_algorithm = True
+    MotoRequestHandler.make_environ = make_environ_with_body  # type: ignore[method-assign]
+    MotoRequestHandler.send_header = keep_alive  # type: ignore[method-assign]
+    serving.selectors = types.SimpleNamespace(  # type: ignore[assignment,attr-defined]
+        DefaultSelector=_DrainUnlessKeptAlive, EVENT_READ=selectors.EVENT_READ
+    )

@@ -19,8 +19,9 @@ Applied in the emulator process only (`busgps.local.emulator`), before moto serv
   request, lexes a condition expression from scratch each time it is used (twice a write), and finds
   a request's service by listing its own package directory and trying the URL patterns of every
   service, under a lock all requests share: each depends on nothing but the class, the expression's
-  text or the host, so it is remembered. Its server's line per request (formatted, then thrown away
-  by the stack) is not written.
+  text or the host, so it is remembered. A conditional write parses its condition twice (once to
+  check the request, once to apply it): the second time reuses the first's tree. Its server's line
+  per request (formatted, then thrown away by the stack) is not written.
 
 - **Connections kept alive.** moto's server (werkzeug's) answers every request with `Connection:
   close`, because it cannot tell where an unread body ends: every AWS call paid for a new TCP
@@ -38,6 +39,7 @@ import contextvars
 import functools
 import inspect
 import io
+import json
 import logging
 import selectors
 import threading
@@ -53,6 +55,8 @@ _SEQUENCE_BASE = 49 * 10**54
 _SHARD_SEQUENCE_SPAN = 10**40
 
 _kinesis_lock = threading.Lock()
+# The last condition a server thread parsed: (key, tree, names found, values found).
+_last_parse = threading.local()
 _stream_shard_lock = threading.Lock()
 # The partition a DynamoDB Query reads, while moto's query runs (None outside of one).
 _query_partition: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar(
@@ -250,6 +254,27 @@ def _remember_per_request_work() -> None:
 
     lex_once._busgps_fixed = True  # type: ignore[attr-defined]
     ConditionExpressionParser._lex_condition_expression = lex_once  # type: ignore[method-assign]
+    parse: Callable[[Any], Any] = ConditionExpressionParser.parse
+
+    def parse_once_a_request(self: Any) -> Any:
+        # A server thread serves one request at a time: its last parse is this request's, when the
+        # expression, names and values are the same. The tree is only read (evaluated) afterwards.
+        key = (
+            self.condition_expression,
+            json.dumps(self.expression_attribute_names, sort_keys=True),
+            json.dumps(self.expression_attribute_values, sort_keys=True),
+        )
+        last = getattr(_last_parse, "value", None)
+        if last is not None and last[0] == key:
+            _, tree, names, values = last
+        else:
+            tree = parse(self)
+            names, values = list(self.expr_attr_names_found), list(self.expr_attr_values_found)
+            _last_parse.value = (key, tree, names, values)
+        self.expr_attr_names_found, self.expr_attr_values_found = list(names), list(values)
+        return tree
+
+    ConditionExpressionParser.parse = parse_once_a_request  # type: ignore[method-assign]
 
 
 # Connections

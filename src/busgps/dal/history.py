@@ -206,9 +206,16 @@ class DynamoHistoryStore:
         return now_s * 1000 - self.retention_days * _DAY_MS
 
     def _query(
-        self, partition: str, keys: tuple[str, str] | None, *, forward: bool, now_s: int
+        self,
+        partition: str,
+        keys: tuple[str, str] | None,
+        *,
+        forward: bool,
+        now_s: int,
+        page_items: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """The live items of a partition (with sort keys between `keys`), following every page."""
+        """The live items of a partition (with sort keys between `keys`), following every page as it
+        is read; `page_items` items a page (None: DynamoDB's 1 MB)."""
         values: dict[str, Any] = {":pk": {"S": partition}, ":now": {"N": str(now_s)}}
         condition = "pk = :pk"
         if keys is not None:
@@ -222,6 +229,8 @@ class DynamoHistoryStore:
             "ExpressionAttributeValues": values,
             "ScanIndexForward": forward,
         }
+        if page_items is not None:
+            request["Limit"] = page_items
         while True:
             response = self.client.query(**request)
             yield from response.get("Items", [])
@@ -239,6 +248,9 @@ class DynamoHistoryStore:
             (f"{_bucket(from_ms, BUS_BUCKET_MS):013d}", f"{to_ms:013d}~"),
             forward=not newest_first,
             now_s=now_s,
+            # An item holds a fix at least: a page of `limit` fixes rarely needs a second query, and
+            # never reads (nor is billed for) the rest of a bus's day.
+            page_items=limit + 1,
         )
         buckets = itertools.groupby(items, key=lambda item: _bucket(int(item["sk"]["S"][:13]), BUS_BUCKET_MS))
 

@@ -21,6 +21,7 @@ import itertools
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,8 @@ else:
 KEY_SCHEMA = (("pk", "HASH"), ("sk", "RANGE"))
 BUS_BUCKET_MS = 10 * 60 * 1000
 WINDOW_MS = 60 * 1000
+# BatchWriteItem calls of one batch made at a time.
+HISTORY_WRITE_CONCURRENCY = 8
 # Far below DynamoDB's 400 KB an item, compressed or not.
 MAX_FIXES_PER_ITEM = 1000
 _DAY_MS = 24 * 3600 * 1000
@@ -145,16 +148,21 @@ class DynamoHistoryStore:
     # Writes
 
     def write(self, positions: Sequence[Position]) -> WriteOutcome:
+        """Every item of the batch, in BatchWriteItem calls of 25 made concurrently: a batch of 500
+        fixes is 20 calls or more, which one after another would add up to the batch's whole time."""
         items = list(self._items(positions))
         outcome = WriteOutcome()
         size = aws_limits.DYNAMODB_BATCH_WRITE_MAX_ITEMS
+        chunks = [items[start : start + size] for start in range(0, len(items), size)]
         failed: dict[tuple[str, int], Position] = {}
-        for start in range(0, len(items), size):
-            unwritten, retries = self._batch_write(items[start : start + size])
-            outcome.retries += retries
-            for item in unwritten:
-                failed.update((position.key, position) for position in item.positions)
-            outcome.write_units += sum(write_units(item.item) for item in items[start : start + size])
+        if not chunks:
+            return outcome
+        with ThreadPoolExecutor(min(HISTORY_WRITE_CONCURRENCY, len(chunks))) as pool:
+            for chunk, (unwritten, retries) in zip(chunks, pool.map(self._batch_write, chunks), strict=True):
+                outcome.retries += retries
+                for item in unwritten:
+                    failed.update((position.key, position) for position in item.positions)
+                outcome.write_units += sum(write_units(item.item) for item in chunk)
         outcome.failed = list(failed.values())
         return outcome
 

@@ -497,8 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
             pushed, unpushed = bench.push_latency(arguments.samples, PUSH_SUBSCRIBERS)
-            # Before the ingest rounds too: the consumer must not be draining their backlog meanwhile.
-            volume = measure_volume(bench, arguments.fleet_hours)
+            drained = measure_drain(bench)
             print("busgps bench: measuring ingest rates...", file=sys.stderr, flush=True)
             rates: dict[str, list[Rate]] = {
                 "gateway": [],
@@ -519,6 +518,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
             print("busgps bench: measuring the feed's 304 path...", file=sys.stderr, flush=True)
             not_modified = bench.feed_not_modified(arguments.samples)
+            # The reads at volume once the consumer has stored the ingest rounds' backlog: a few more
+            # records put behind it are stored once it is.
+            print("busgps bench: waiting for the consumer to store the ingest rounds...", file=sys.stderr)
+            bench_volume.drain(
+                bench.stack, bench.tokens(), f"{bench.run_id}-settle", 20, 1, DRAIN_TIMEOUT_SECONDS
+            )
+            volume = measure_volume(bench, arguments.fleet_hours, drained)
     except BenchError as error:
         print(f"busgps bench: {error}", file=sys.stderr)
         return 1
@@ -543,8 +549,8 @@ class Volume:
     reads: bench_volume.ReadTimes
 
 
-def measure_volume(bench: Bench, fleet_hours: float) -> Volume:
-    """The consumer's drain, then an hour (or `fleet_hours`) of a 1,000-bus fleet stored and read."""
+def measure_drain(bench: Bench) -> bench_volume.Drain | None:
+    """The consumer's drain of fixes put straight on the stream."""
     token = bench.tokens()
     print(
         f"busgps bench: measuring the consumer's drain ({DRAIN_BUSES * DRAIN_FIXES_PER_BUS:,} fixes)...",
@@ -560,6 +566,12 @@ def measure_volume(bench: Bench, fleet_hours: float) -> Volume:
             file=sys.stderr,
             flush=True,
         )
+    return drained
+
+
+def measure_volume(bench: Bench, fleet_hours: float, drained: bench_volume.Drain | None) -> Volume:
+    """An hour (or `fleet_hours`) of a 1,000-bus fleet stored, then read."""
+    token = bench.tokens()
     settings = load_environment_settings(Path(bench.stack["settings_file"]))
     bus_ids = bench_volume.fleet_bus_ids(bench.run_id)
     total = bench_volume.FLEET_BUSES * int(fleet_hours * 3600 / bench_volume.FLEET_INTERVAL_SECONDS)

@@ -76,8 +76,13 @@ $(CHECKOV):
 
 checkov: $(CHECKOV)
 
+# On every core (pytest-xdist), the tests sharing a Terraform plan or a pipeline run on one worker each.
+# The pytest run's seconds are kept in .local/test-seconds, which `make bench` shows beside the goal,
+# unless PYTEST_ADDOPTS narrows the run (as the pipeline tests' own run of the test job does).
 test: lint typecheck $(GITLAB_CI_LOCAL) $(CHECKOV) tools chromium
-	$(BIN)/pytest
+	@started=$$(date +%s); $(BIN)/pytest -n auto --dist loadgroup; status=$$?; \
+		if [ -z "$$PYTEST_ADDOPTS" ]; then mkdir -p .local; \
+		echo "$$(( $$(date +%s) - started )) $$(date -u +%Y-%m-%dT%H:%M:%SZ)" > .local/test-seconds; fi; exit $$status
 
 bench: install
 	$(BIN)/python -m busgps.bench

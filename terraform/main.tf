@@ -24,6 +24,9 @@ module "kinesis" {
   shard_count     = var.kinesis_shard_count
   retention_hours = var.kinesis_retention_hours
   kms_key_arn     = module.kms.key_arn
+
+  enhanced_fan_out = var.consumer_enhanced_fan_out
+  consumer_name    = "${local.name_prefix}-consumer"
 }
 
 module "dynamodb" {
@@ -73,6 +76,7 @@ module "lambda" {
   trace_ingest_and_consumer = var.trace_ingest_and_consumer
 
   stream_arn             = module.kinesis.stream_arn
+  stream_consumer_arn    = module.kinesis.consumer_arn
   stream_name            = module.kinesis.stream_name
   latest_table_name      = module.dynamodb.latest_table_name
   latest_table_arn       = module.dynamodb.latest_table_arn

@@ -181,6 +181,11 @@ variable "consumer_batch_size" {
   description = "Most records per consumer invocation (1 to 10000)."
 }
 
+variable "consumer_enhanced_fan_out" {
+  type        = bool
+  description = "Read the stream through an enhanced fan-out consumer: Kinesis pushes records to the consumer's mapping as they arrive."
+}
+
 variable "consumer_batching_window_seconds" {
   type        = number
   description = "Longest wait to fill a consumer batch, in seconds (0 to 300)."

@@ -47,3 +47,15 @@ def moto_endpoint() -> Iterator[str]:
     """The URL of the local stack's emulator process (moto with its fixes), shared by the whole session."""
     with MotoServer("127.0.0.1", MOTO_PORT) as server:
         yield server.endpoint_url
+
+
+# Tests that share an expensive session fixture run on one xdist worker (`make test` runs pytest -n):
+# every environment's Terraform plan, and the pipeline's gitlab-ci-local runs.
+SHARED_SESSION_GROUPS = {"infra": "terraform", "pipeline": "pipeline"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        directory = item.path.relative_to(item.config.rootpath).parts[1:2]
+        if directory and directory[0] in SHARED_SESSION_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(SHARED_SESSION_GROUPS[directory[0]]))

@@ -1,9 +1,14 @@
-"""`make bench`: how fresh positions are, and how fast the local ingest API takes them, on this machine.
+"""`make bench`: how fresh positions are, and how fast the local stack takes, stores and reads them.
 
-It starts a local stack of its own (`busgps local up` on free ports, in a temporary state dir,
-without the stage's throttling), then measures:
+It starts local stacks of its own (`busgps local up` on free ports, in a temporary state dir,
+without the stage's throttling), then measures, each figure printed beside its goal:
 - POST->GET freshness: from an accepted POST /post-gps until GET /v1/buses/{busId} shows that
-  position (p50 and p99);
+  position (p50 and p99), in both modes of the consumer's event source mapping: enhanced fan-out
+  with no batching window (the local settings, and production's), and polling with a 1 s batching
+  window (sandbox's and staging's), on a second stack whose settings file differs only there;
+- the consumer's drain (`busgps.bench_volume`): fixes put straight on the stream, until stored;
+- reads at volume (`busgps.bench_volume`): with an hour of a 1,000-bus fleet stored (720,000 fixes),
+  GET latest, one page of history and the whole fleet's listing through the local REST API;
 - the sustained ingest rate through the local HTTP API of the devices and the ingest function
   behind it (POST /post-gps, one record a request),
   as a ratio to direct Kinesis PutRecord calls on the same emulator in the same run; and the same
@@ -23,6 +28,7 @@ import gzip
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -42,6 +48,7 @@ import boto3
 import requests
 from websockets.sync.client import ClientConnection, connect
 
+from busgps import bench_volume
 from busgps.bench_history import HistoryWrites, history_writes
 from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
 from busgps.client.auth import CognitoTokenSource, cognito_client
@@ -49,6 +56,7 @@ from busgps.client.models import Position
 from busgps.client.target import StackTarget
 from busgps.cost.commands import REFERENCE_FLEET
 from busgps.dal.items import ItemLayout
+from busgps.local.config import DEFAULT_SETTINGS_PATH, load_environment_settings
 from busgps.local.launcher import StackNotReady, start_stack, wait_until_healthy
 from busgps.logic.feed import FeedSnapshot, vehicle_positions
 from busgps.models.position import Position as Fix
@@ -93,8 +101,9 @@ def percentile(samples: Sequence[float], fraction: float) -> float:
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (rank - lower)
 
 
-def render_table(rows: Sequence[tuple[str, str, str]]) -> str:
-    headers = ("metric", "value", "note")
+def render_table(
+    rows: Sequence[tuple[str, str, str]], headers: tuple[str, str, str] = ("metric", "value", "note")
+) -> str:
     widths = [max(len(row[column]) for row in (headers, *rows)) for column in range(3)]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -153,13 +162,47 @@ class BenchStack:
     stop_seconds: float | None = None
 
 
+# Where `make test` records how long its pytest run took, and when it ended.
+TEST_TIME_FILE = Path(".local") / "test-seconds"
+# The goals of issue 12, beside which each figure is printed.
+FRESHNESS_P99_GOAL_SECONDS = 0.5
+INGEST_RATIO_GOAL = 0.9
+DRAIN_GOAL_PER_SECOND = 2_000
+READ_P99_GOAL_SECONDS = 0.05
+FLEET_LISTING_GOAL_SECONDS = 0.5
+READ_SAMPLES = 200
+FLEET_LISTINGS = 20
+DRAIN_BUSES = 1_000
+DRAIN_FIXES_PER_BUS = 10
+DRAIN_TIMEOUT_SECONDS = 300.0
+
+
+def polling_settings(settings_text: str) -> str:
+    """The settings file with the consumer's mapping polling the stream, with a 1 s batching window
+    (as sandbox and staging run), and nothing else changed."""
+    text, fan_out = re.subn(
+        r"^(consumer_enhanced_fan_out\s*=\s*)\w+", r"\g<1>false", settings_text, flags=re.MULTILINE
+    )
+    text, window = re.subn(
+        r"^(consumer_batching_window_seconds\s*=\s*)\d+", r"\g<1>1", text, flags=re.MULTILINE
+    )
+    if (fan_out, window) != (1, 1):
+        raise BenchError("the settings file does not set consumer_enhanced_fan_out and the batching window")
+    return text
+
+
 @contextmanager
-def local_stack(repository: Path) -> Iterator[BenchStack]:
-    """A fresh `busgps local up` on free ports; stopped with SIGTERM on exit, the stop timed."""
+def local_stack(repository: Path, settings_text: str | None = None) -> Iterator[BenchStack]:
+    """A fresh `busgps local up` on free ports, with these settings if given (else the local ones);
+    stopped with SIGTERM on exit, the stop timed."""
     with tempfile.TemporaryDirectory(prefix="busgps-bench-") as state:
         state_dir = Path(state)
-        # The gateway's own cost is measured, not the stage's request limit.
-        process = start_stack(state_dir, "--no-throttling", cwd=repository)
+        options = ["--no-throttling"]  # the gateway's own cost is measured, not the stage's limit
+        if settings_text is not None:
+            settings_path = state_dir / "settings.tfvars"
+            settings_path.write_text(settings_text, encoding="utf-8")
+            options += ["--settings", str(settings_path)]
+        process = start_stack(state_dir, *options, cwd=repository)
         stack = BenchStack({})
         try:
             try:
@@ -422,6 +465,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="rounds of each ingest kind (default 2)")
     parser.add_argument("--workers", type=int, default=4, help="concurrent clients (default 4)")
     parser.add_argument("--max-records", type=int, default=20_000, help="most records in one round")
+    parser.add_argument(
+        "--fleet-hours",
+        type=float,
+        default=1.0,
+        help="hours of the 1,000-bus fleet stored for the reads (default 1)",
+    )
     arguments = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -429,11 +478,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     feed_builds = [feed_build(buses) for buses in FEED_FLEETS]
     print("busgps bench: writing the reference fleet's history...", file=sys.stderr, flush=True)
     history = history_writes(REFERENCE_FLEET, batch_seconds=1, minutes=3)
-    print("busgps bench: starting a local stack...", file=sys.stderr, flush=True)
     try:
+        settings_text = DEFAULT_SETTINGS_PATH.read_text(encoding="utf-8")
+        print(
+            "busgps bench: starting a local stack (polling, 1 s batching window)...",
+            file=sys.stderr,
+            flush=True,
+        )
+        with local_stack(Path.cwd(), polling_settings(settings_text)) as polling_stack:
+            print("busgps bench: measuring freshness (polling)...", file=sys.stderr, flush=True)
+            polled, polled_unseen = Bench(polling_stack.details, arguments.workers).freshness(
+                arguments.samples
+            )
+        print("busgps bench: starting a local stack (the local settings)...", file=sys.stderr, flush=True)
         with local_stack(Path.cwd()) as stack:
             bench = Bench(stack.details, arguments.workers)
-            print("busgps bench: measuring freshness...", file=sys.stderr, flush=True)
+            print("busgps bench: measuring freshness (enhanced fan-out)...", file=sys.stderr, flush=True)
             delays, unseen = bench.freshness(arguments.samples)
             # Before the ingest rounds, as freshness: their backlog would keep the emulator busy for minutes.
             print(
@@ -442,6 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
             pushed, unpushed = bench.push_latency(arguments.samples, PUSH_SUBSCRIBERS)
+            drained = measure_drain(bench)
             print("busgps bench: measuring ingest rates...", file=sys.stderr, flush=True)
             rates: dict[str, list[Rate]] = {
                 "gateway": [],
@@ -462,6 +523,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
             print("busgps bench: measuring the feed's 304 path...", file=sys.stderr, flush=True)
             not_modified = bench.feed_not_modified(arguments.samples)
+            # The reads at volume once the consumer has stored the ingest rounds' backlog: a few more
+            # records put behind it are stored once it is.
+            print("busgps bench: waiting for the consumer to store the ingest rounds...", file=sys.stderr)
+            bench_volume.drain(
+                bench.stack, bench.tokens(), f"{bench.run_id}-settle", 20, 1, DRAIN_TIMEOUT_SECONDS
+            )
+            volume = measure_volume(bench, arguments.fleet_hours, drained)
     except BenchError as error:
         print(f"busgps bench: {error}", file=sys.stderr)
         return 1
@@ -474,8 +542,133 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(push_report(pushed, unpushed, PUSH_SUBSCRIBERS))
     print()
     print(history_report(history))
+    print()
+    freshness = {"enhanced fan-out": (delays, unseen), "polling, 1 s window": (polled, polled_unseen)}
+    print(goals_report(freshness, combined, volume, recorded_test_time(Path.cwd())))
     print(f"\n(the run took {time.monotonic() - started:.0f}s on {os.cpu_count()} CPUs)")
     return 0 if delays else 1
+
+
+@dataclass(frozen=True)
+class Volume:
+    drain: bench_volume.Drain | None
+    seeded: bench_volume.Seeded
+    reads: bench_volume.ReadTimes
+
+
+def measure_drain(bench: Bench) -> bench_volume.Drain | None:
+    """The consumer's drain of fixes put straight on the stream."""
+    token = bench.tokens()
+    print(
+        f"busgps bench: measuring the consumer's drain ({DRAIN_BUSES * DRAIN_FIXES_PER_BUS:,} fixes)...",
+        file=sys.stderr,
+        flush=True,
+    )
+    drained = bench_volume.drain(
+        bench.stack, token, bench.run_id, DRAIN_BUSES, DRAIN_FIXES_PER_BUS, DRAIN_TIMEOUT_SECONDS
+    )
+    if drained is not None:
+        print(
+            f"busgps bench:   {drained.fixes:,} fixes stored in {drained.seconds:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    return drained
+
+
+def measure_volume(bench: Bench, fleet_hours: float, drained: bench_volume.Drain | None) -> Volume:
+    """An hour (or `fleet_hours`) of a 1,000-bus fleet stored, then read."""
+    token = bench.tokens()
+    settings = load_environment_settings(Path(bench.stack["settings_file"]))
+    bus_ids = bench_volume.fleet_bus_ids(bench.run_id)
+    total = bench_volume.FLEET_BUSES * int(fleet_hours * 3600 / bench_volume.FLEET_INTERVAL_SECONDS)
+    print(f"busgps bench: storing {total:,} fixes of a 1,000-bus fleet...", file=sys.stderr, flush=True)
+    shown = [0.0]
+
+    def progress(stored: int) -> None:
+        if time.monotonic() - shown[0] >= 15:
+            shown[0] = time.monotonic()
+            print(f"busgps bench:   {stored:,} of {total:,} stored", file=sys.stderr, flush=True)
+
+    seeded = bench_volume.seed_fleet_hour(bench.stack, settings, bus_ids, progress, fleet_hours)
+    print("busgps bench: measuring reads at volume...", file=sys.stderr, flush=True)
+    reads = bench_volume.time_reads(bench.stack["api_url"], token, bus_ids, READ_SAMPLES, FLEET_LISTINGS)
+    return Volume(drained, seeded, reads)
+
+
+def recorded_test_time(repository: Path) -> tuple[float, str] | None:
+    """The seconds of the last `make test` here and when it ended, if it recorded them."""
+    try:
+        seconds, ended = (repository / TEST_TIME_FILE).read_text(encoding="utf-8").split()
+        return float(seconds), ended
+    except (OSError, ValueError):
+        return None
+
+
+def goals_report(
+    freshness: dict[str, tuple[list[float], int]],
+    rates: dict[str, Rate],
+    volume: Volume,
+    test_time: tuple[float, str] | None,
+) -> str:
+    """Each figure of issue 12 beside its goal."""
+    rows: list[tuple[str, str, str]] = []
+
+    def row(label: str, value: str, goal: str, met: bool | None, note: str = "") -> None:
+        verdict = "n/a" if met is None else ("met" if met else "NOT met")
+        rows.append((label, value, f"{goal} ({verdict})" + (f"; {note}" if note else "")))
+
+    for mode, (delays, unseen) in freshness.items():
+        p99 = percentile(delays, 0.99) if delays else None
+        row(
+            f"freshness p99, {mode}",
+            "n/a" if p99 is None else f"{p99:.3f} s",
+            f"<= {FRESHNESS_P99_GOAL_SECONDS} s",
+            None if p99 is None else p99 <= FRESHNESS_P99_GOAL_SECONDS and not unseen,
+            f"p50 {percentile(delays, 0.5):.3f} s, {len(delays)} samples" if delays else "",
+        )
+    gateway, direct = rates["gateway"], rates["direct"]
+    ratio = gateway.per_second / direct.per_second if direct.per_second else float("nan")
+    row(
+        "ingest, gateway / direct PutRecord",
+        f"{ratio:.2f}",
+        f">= {INGEST_RATIO_GOAL}",
+        ratio >= INGEST_RATIO_GOAL,
+    )
+    drain = volume.drain
+    row(
+        "consumer drain",
+        "n/a" if drain is None else f"{drain.per_second:,.0f} fixes/s",
+        f">= {DRAIN_GOAL_PER_SECOND:,} fixes/s",
+        None if drain is None else drain.per_second >= DRAIN_GOAL_PER_SECOND,
+        "not drained in time" if drain is None else f"{drain.fixes:,} fixes in {drain.seconds:.1f} s",
+    )
+    stored = f"{volume.seeded.fixes:,} fixes stored"
+    for label, samples, goal in (
+        ("GET latest p99", volume.reads.latest, READ_P99_GOAL_SECONDS),
+        ("GET one history page p99", volume.reads.history_page, READ_P99_GOAL_SECONDS),
+        ("GET /v1/buses?limit=1000 p99", volume.reads.fleet_listing, FLEET_LISTING_GOAL_SECONDS),
+    ):
+        p99 = percentile(samples, 0.99)
+        row(
+            label,
+            f"{p99 * 1000:.1f} ms",
+            f"<= {goal * 1000:.0f} ms",
+            p99 <= goal,
+            f"p50 {percentile(samples, 0.5) * 1000:.1f} ms, {len(samples)} reads, {stored}",
+        )
+    if test_time is None:
+        row("make test", "n/a", "<= 8 min", None, f"no {TEST_TIME_FILE}: `make test` records it")
+    else:
+        seconds, ended = test_time
+        row(
+            "make test (pytest)",
+            f"{seconds / 60:.1f} min",
+            "<= 8 min",
+            seconds <= 8 * 60,
+            f"recorded {ended}",
+        )
+    return render_table(rows, ("measure", "value", "goal"))
 
 
 def report(

@@ -36,6 +36,9 @@ thinning_min_interval_seconds       = 0
 feed_max_age_seconds = 90
 feed_refresh_seconds = 10
 
+# Enhanced fan-out off: the mapping polls each shard and gathers a batch for up to a second (cheaper;
+# positions visible within about 1.5 s).
+consumer_enhanced_fan_out               = false
 consumer_batch_size                     = 100
 consumer_batching_window_seconds        = 1
 consumer_parallelization_factor         = 1

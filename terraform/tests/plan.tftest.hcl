@@ -70,6 +70,12 @@ override_resource {
 }
 
 override_resource {
+  target          = module.kinesis.aws_kinesis_stream_consumer.lambda
+  override_during = plan
+  values          = { arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/planned-positions/consumer/planned-consumer:1767225600" }
+}
+
+override_resource {
   target          = module.dynamodb.aws_dynamodb_table.latest
   override_during = plan
   values = {

@@ -83,6 +83,14 @@ class Requests:
             "aws_kinesis_stream": lambda: [
                 ("kinesis:CreateStream", self.arn("kinesis", f"stream/{values['name']}"), tags)
             ],
+            # Registered on its stream (the consumer takes no tags).
+            "aws_kinesis_stream_consumer": lambda: [
+                (
+                    "kinesis:RegisterStreamConsumer",
+                    self.arn("kinesis", f"stream/{self.plan.only('aws_kinesis_stream').values['name']}"),
+                    {},
+                )
+            ],
             "aws_dynamodb_table": lambda: [
                 ("dynamodb:CreateTable", self.arn("dynamodb", f"table/{values['name']}"), tags)
             ],

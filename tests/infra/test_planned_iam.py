@@ -50,6 +50,8 @@ KINESIS_EVENT_SOURCE_ACTIONS = {
     "kinesis:GetShardIterator",
     "kinesis:ListShards",
 }
+# And what it calls on the stream's consumer when it reads with enhanced fan-out.
+KINESIS_ENHANCED_FAN_OUT_ACTIONS = {"kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"}
 
 
 def pascal_case(snake: str) -> str:
@@ -246,11 +248,18 @@ def test_the_consumer_reads_the_stream_its_mapping_reads_and_no_other(plan: Plan
         for resource in plan.of_type("aws_lambda_event_source_mapping")
         if resource.values["function_name"] == consumer["arn"]
     ]
+    stream = plan.only("aws_kinesis_stream").values["arn"]
+    consumers = [resource.values["arn"] for resource in plan.of_type("aws_kinesis_stream_consumer")]
     # When they are compared
-    # Then the role allows what Lambda calls to read the stream, on the mapping's stream only
-    assert granted == {
-        action: frozenset({mapping["event_source_arn"]}) for action in KINESIS_EVENT_SOURCE_ACTIONS
-    }
+    # Then the role allows what Lambda calls to read the stream, on the mapping's stream only, and
+    # with enhanced fan-out what it calls on the stream consumer the mapping reads through, on it only
+    expected = {action: frozenset({stream}) for action in KINESIS_EVENT_SOURCE_ACTIONS}
+    if consumers:
+        assert consumers == [mapping["event_source_arn"]]
+        expected |= {action: frozenset(consumers) for action in KINESIS_ENHANCED_FAN_OUT_ACTIONS}
+    else:
+        assert mapping["event_source_arn"] == stream
+    assert granted == expected
 
 
 def test_the_ingest_function_may_only_write_the_stream_as_the_data_layer_does(plan: Plan) -> None:

@@ -257,8 +257,29 @@ def test_the_event_source_mapping_takes_every_setting_from_the_settings_file(
         one(one(mapping, "destination_config"), "on_failure")["destination_arn"]
         == failures_queue.values["arn"]
     )
-    assert mapping["event_source_arn"] == plan.only("aws_kinesis_stream").values["arn"]
     assert mapping["function_name"] == function(plan, "consumer").values["arn"]
+
+
+def test_the_consumer_reads_through_an_enhanced_fan_out_consumer_exactly_when_the_settings_say(
+    plan: Plan, settings: dict[str, Any]
+) -> None:
+    # Given the consumer's planned event source mapping, the stream and its stream consumers
+    mapping = mapping_of(plan, "consumer")
+    stream = plan.only("aws_kinesis_stream").values
+    consumers = [resource.values for resource in plan.of_type("aws_kinesis_stream_consumer")]
+    # When the setting is on
+    if settings["consumer_enhanced_fan_out"]:
+        # Then one consumer of the stream is registered, named after the environment, and the mapping
+        # reads through it (Kinesis pushes the records to it)
+        (consumer,) = consumers
+        assert consumer["stream_arn"] == stream["arn"]
+        assert consumer["name"] == f"busgps-{settings['environment']}-consumer"
+        assert mapping["event_source_arn"] == consumer["arn"]
+    # When it is off
+    else:
+        # Then there is no stream consumer and the mapping polls the stream itself
+        assert consumers == []
+        assert mapping["event_source_arn"] == stream["arn"]
 
 
 def test_the_push_function_reads_the_latest_positions_stream_with_its_own_settings(

@@ -1,5 +1,7 @@
 """The emulator holds Kinesis and DynamoDB to what AWS does where moto alone would not."""
 
+import http.client
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -227,3 +229,29 @@ def test_concurrent_writes_to_a_streamed_table_get_unique_ordered_stream_sequenc
     )
     assert numbers == sorted(set(numbers))
     dynamodb.delete_table(TableName=name)
+
+
+def test_a_connection_carries_one_request_after_another_without_a_pause(moto_endpoint: str) -> None:
+    # Given one HTTP connection to the emulator
+    host, port = moto_endpoint.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "Kinesis_20131202.ListStreams",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/kinesis/aws4_request, "
+        "SignedHeaders=host, Signature=0",
+    }
+    try:
+        for _ in range(3):
+            # When requests follow one another on it
+            connection.request("POST", "/", body=b"{}", headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+            # Then each is answered, and the connection is left open for the next (as AWS does)
+            assert response.status == 200, body
+            assert "StreamNames" in json.loads(body)
+            assert response.getheader("Connection") != "close"
+        assert connection.sock is not None
+        assert not response.will_close
+    finally:
+        connection.close()

@@ -13,7 +13,12 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamModel
 
-from busgps.local.event_source import EventSourceMappingConfig, KinesisEventSourceMapping
+from busgps.local.config import load_environment_settings
+from busgps.local.event_source import (
+    MINIMUM_POLL_INTERVAL_SECONDS,
+    EventSourceMappingConfig,
+    KinesisEventSourceMapping,
+)
 from busgps.local.faults import FaultSpec
 from support import faulty_handler, invocation_log, slow_handler
 
@@ -195,6 +200,71 @@ def test_the_batching_window_gathers_records_that_arrive_within_it(
 
     # Then the handler got them in one batch, in order
     assert handler.batches == [[b"position-0", b"position-1", b"position-2"]]
+
+
+def register_consumer(stream_arn: str) -> str:
+    kinesis = boto3.client("kinesis")
+    consumer = kinesis.register_stream_consumer(StreamARN=stream_arn, ConsumerName="busgps-test-consumer")
+    return consumer["Consumer"]["ConsumerARN"]
+
+
+def test_with_enhanced_fan_out_each_record_is_delivered_as_it_arrives(
+    stream: tuple[str, str], config: EventSourceMappingConfig
+) -> None:
+    # Given a mapping that reads through a stream consumer (enhanced fan-out), with no batching
+    # window and room for ten records a batch
+    pushed = replace(config, stream_consumer_arn=register_consumer(stream[1]))
+    handler = RecordingHandler()
+    with mapping(pushed, handler):
+        # When records arrive one at a time, each only once the one before was handled
+        for index in range(3):
+            put(stream[0], f"position-{index}")
+            wait_until(lambda: len(handler.all_data()) == index + 1)  # noqa: B023 - awaited here
+
+    # Then each was invoked on its own, without waiting for a window or a fuller batch, in order
+    assert handler.batches == [[b"position-0"], [b"position-1"], [b"position-2"]]
+    # And the shard is read more often than a polling mapping may (5 GetRecords a second a shard)
+    assert pushed.read_interval_seconds < MINIMUM_POLL_INTERVAL_SECONDS <= config.read_interval_seconds
+
+
+def test_enhanced_fan_out_reads_only_through_a_consumer_of_the_mappings_stream(
+    moto_endpoint: str, stream: tuple[str, str], config: EventSourceMappingConfig
+) -> None:
+    # Given the local settings with enhanced fan-out on
+    settings = load_environment_settings().model_copy(update={"consumer_enhanced_fan_out": True})
+    names = {
+        "stream_arn": stream[1],
+        "function_arn": config.function_arn,
+        "invoke_identity_arn": config.invoke_identity_arn,
+        "on_failure_queue_url": "queue",
+    }
+    # When a mapping is made from them without a stream consumer, Then it is refused
+    with pytest.raises(ValueError, match="no consumer"):
+        EventSourceMappingConfig.from_settings(settings, **names)
+    # And with one, it reads through it; with the setting off, it polls the stream
+    consumer_arn = register_consumer(stream[1])
+    assert (
+        EventSourceMappingConfig.from_settings(settings, **names, stream_consumer_arn=consumer_arn)
+    ).stream_consumer_arn == consumer_arn
+    polling = settings.model_copy(update={"consumer_enhanced_fan_out": False})
+    assert (
+        EventSourceMappingConfig.from_settings(
+            polling, **names, stream_consumer_arn=consumer_arn
+        ).stream_consumer_arn
+        is None
+    )
+    # And a consumer of another stream is refused when the mapping starts
+    kinesis = boto3.client("kinesis")
+    other = f"esm-other-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=other, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=other, WaiterConfig={"Delay": 1})
+    other_arn = kinesis.describe_stream_summary(StreamName=other)["StreamDescriptionSummary"]["StreamARN"]
+    try:
+        wrong = replace(config, stream_consumer_arn=register_consumer(other_arn))
+        with pytest.raises(ValueError, match="is not a consumer of"):
+            mapping(wrong, RecordingHandler()).start()
+    finally:
+        kinesis.delete_stream(StreamName=other)
 
 
 def test_reported_failures_are_retried_from_the_lowest_failed_sequence_number(

@@ -5,9 +5,23 @@ from dataclasses import replace
 
 import pytest
 
-from busgps.bench import Rate, combine, feed_build, percentile, render_table, report, run_for, synthetic_fleet
+from busgps import bench_volume
+from busgps.bench import (
+    Rate,
+    Volume,
+    combine,
+    feed_build,
+    goals_report,
+    percentile,
+    polling_settings,
+    render_table,
+    report,
+    run_for,
+    synthetic_fleet,
+)
 from busgps.bench_history import history_writes
 from busgps.cost.commands import REFERENCE_FLEET
+from busgps.local.config import DEFAULT_SETTINGS_PATH, EnvironmentSettings, load_environment_settings
 from busgps.logic.feed import vehicle_positions
 
 
@@ -110,3 +124,52 @@ def test_history_of_a_fleet_sending_six_fixes_a_request_costs_far_less_than_a_un
     assert writes.fixes == 100 * 2 * 6
     assert 1 / 6 < writes.history_units_per_fix < 0.5
     assert writes.latest_units_per_fix == pytest.approx(1 / 6)
+
+
+def test_the_polling_mode_changes_only_the_fan_out_and_the_batching_window(tmp_path):
+    # Given the local settings file (enhanced fan-out, no batching window)
+    local = load_environment_settings(DEFAULT_SETTINGS_PATH)
+    # When the bench derives the polling mode's settings from it
+    path = tmp_path / "polling.tfvars"
+    path.write_text(polling_settings(DEFAULT_SETTINGS_PATH.read_text(encoding="utf-8")), encoding="utf-8")
+    polling = load_environment_settings(path)
+    # Then the mapping polls with a 1 s batching window, and every other setting is the local one
+    assert (local.consumer_enhanced_fan_out, local.consumer_batching_window_seconds) == (True, 0)
+    assert (polling.consumer_enhanced_fan_out, polling.consumer_batching_window_seconds) == (False, 1)
+    changed = {"consumer_enhanced_fan_out", "consumer_batching_window_seconds"}
+    assert {name for name in EnvironmentSettings.model_fields if name not in changed} == {
+        name for name in EnvironmentSettings.model_fields if getattr(local, name) == getattr(polling, name)
+    }
+
+
+def test_the_goals_table_puts_each_figure_beside_its_goal():
+    # Given figures that meet some goals and miss others
+    rates = {"gateway": Rate(95, 1.0, 0), "direct": Rate(100, 1.0, 0)}
+    volume = Volume(
+        drain=bench_volume.Drain(fixes=20_000, seconds=40.0),
+        seeded=bench_volume.Seeded(fixes=720_000, buses=1000, seconds=300.0),
+        reads=bench_volume.ReadTimes(latest=[0.01] * 10, history_page=[0.08] * 10, fleet_listing=[0.3] * 5),
+    )
+    freshness = {"enhanced fan-out": ([0.2] * 10, 0), "polling, 1 s window": ([1.3] * 10, 0)}
+    # When reported
+    lines = goals_report(freshness, rates, volume, (420.0, "2026-12-03T12:00:00Z")).splitlines()
+
+    # Then each row names the figure, its value and its goal, and whether it is met
+    def row(start: str) -> str:
+        (found,) = [line for line in lines if line.startswith(start)]
+        return found
+
+    assert lines[0].split() == ["measure", "value", "goal"]
+    assert "0.200 s" in row("freshness p99, enhanced fan-out")
+    assert "(met)" in row("freshness p99, enhanced")
+    assert "(NOT met)" in row("freshness p99, polling")
+    assert "0.95" in row("ingest, gateway / direct")
+    assert "(met)" in row("ingest")
+    assert "500 fixes/s" in row("consumer drain")
+    assert "(NOT met)" in row("consumer drain")
+    assert "(met)" in row("GET latest p99")
+    assert "(NOT met)" in row("GET one history page p99")
+    assert "300.0 ms" in row("GET /v1/buses?limit=1000 p99")
+    assert "720,000 fixes stored" in row("GET /v1/buses")
+    assert "7.0 min" in row("make test")
+    assert "(met)" in row("make test")

@@ -210,3 +210,25 @@ def test_a_fleet_option_below_its_minimum_is_refused(capsys: pytest.CaptureFixtu
         main(["cost", "--buses", "0"])
     assert stopped.value.code == 2
     assert "--buses: must be at least 1" in capsys.readouterr().err
+
+
+def test_enhanced_fan_out_adds_its_consumer_and_without_a_window_a_batch_per_arriving_request() -> None:
+    # Given production polling, and the same with enhanced fan-out, with and without a batching window
+    polling = settings_of("production")
+    assert not polling.consumer_enhanced_fan_out
+    fan_out = polling.model_copy(update={"consumer_enhanced_fan_out": True})
+    no_window = fan_out.model_copy(update={"consumer_batching_window_seconds": 0})
+    # When each is priced for the reference fleet
+    models = [CostModel(settings, REFERENCE_FLEET) for settings in (polling, fan_out, no_window)]
+    streams = [items_by_service(model.items())["Kinesis Data Streams"].usd_per_month for model in models]
+    # Then the stream costs the consumer's shard-hours and the data it reads more
+    gb_read = 200 * prices.SECONDS_PER_MONTH * models[0].sizes.record_bytes / prices.GB
+    added = 730 * prices.KINESIS_EFO_CONSUMER_SHARD_HOUR + gb_read * prices.KINESIS_EFO_GB
+    assert streams[1] - streams[0] == pytest.approx(added)
+    # And with no window the lane is invoked as records arrive (at most once a request), not once a
+    # second, so the month costs more in all
+    assert models[1].consumer_batches_per_second == 1
+    assert 1 < models[2].consumer_batches_per_second <= 1000 / 5 / 6
+    assert (
+        monthly_total(models[2].items()) > monthly_total(models[1].items()) > monthly_total(models[0].items())
+    )

@@ -31,6 +31,9 @@ API_DURATION_S = 0.030
 HTTP_ACCESS_LOG_BYTES = 250
 REST_ACCESS_LOG_BYTES = 700
 CONSUMER_LOG_BYTES_PER_BATCH = 1400
+# How often enhanced fan-out hands a shard's new records to the mapping while they keep coming
+# (AWS documents about 70 ms from the put).
+ENHANCED_FAN_OUT_DELIVERY_S = 0.07
 # The monitoring module's alarms, and the WAF's rules (a rate-based one and AWS's common rule set).
 ALARMS = 16
 WAF_RULES = 2
@@ -87,12 +90,18 @@ class CostModel:
 
     @property
     def consumer_batches_per_second(self) -> float:
-        """A batch a lane each batching window (Lambda polls a shard once a second), or sooner when full."""
+        """A batch a lane each batching window, or sooner when full; without a window, as records reach
+        the mapping: once a second polling a shard, as they arrive with enhanced fan-out. A request's
+        fixes arrive together, so there are never more batches than requests."""
         lanes = self.shards * self.settings.consumer_parallelization_factor
-        window = max(1.0, float(self.settings.consumer_batching_window_seconds))
+        window = float(self.settings.consumer_batching_window_seconds)
+        if self.settings.consumer_enhanced_fan_out:
+            gap = window or ENHANCED_FAN_OUT_DELIVERY_S
+        else:
+            gap = max(1.0, window)
         per_lane = self.fleet.fixes_per_second / lanes
-        batches_per_lane = max(1 / window, per_lane / self.settings.consumer_batch_size)
-        return min(lanes * batches_per_lane, self.fleet.fixes_per_second)
+        batches_per_lane = max(1 / gap, per_lane / self.settings.consumer_batch_size)
+        return min(lanes * batches_per_lane, self.fleet.requests_per_second)
 
     @property
     def fixes_per_batch(self) -> float:
@@ -184,6 +193,10 @@ class CostModel:
             if retention_hours > 24:
                 cost += self.shards * hours * prices.KINESIS_EXTENDED_RETENTION_SHARD_HOUR
                 basis += f", {retention_hours} h retention"
+            if self.settings.consumer_enhanced_fan_out:
+                cost += self.shards * hours * prices.KINESIS_EFO_CONSUMER_SHARD_HOUR
+                cost += records * record_bytes / prices.GB * prices.KINESIS_EFO_GB
+                basis += ", an enhanced fan-out consumer"
             return Item("Kinesis Data Streams", cost, basis)
         billed_in = records * max(KB, record_bytes)
         stored_gb = (
@@ -195,6 +208,8 @@ class CostModel:
             + records * record_bytes / prices.GB * prices.KINESIS_ON_DEMAND_OUT_GB
             + stored_gb * prices.KINESIS_ON_DEMAND_RETENTION_GB_MONTH
         )
+        if self.settings.consumer_enhanced_fan_out:
+            cost += records * record_bytes / prices.GB * prices.KINESIS_ON_DEMAND_EFO_GB
         return Item(
             "Kinesis Data Streams",
             cost,

@@ -42,6 +42,10 @@ KINESIS_ON_DEMAND_STREAM_HOUR = 0.04
 KINESIS_ON_DEMAND_IN_GB = 0.08  # each record counted as at least 1 KB
 KINESIS_ON_DEMAND_OUT_GB = 0.04
 KINESIS_ON_DEMAND_RETENTION_GB_MONTH = 0.10
+# Enhanced fan-out: a consumer's shard-hours and the data it reads (provisioned); per GB read (on demand).
+KINESIS_EFO_CONSUMER_SHARD_HOUR = 0.015
+KINESIS_EFO_GB = 0.013
+KINESIS_ON_DEMAND_EFO_GB = 0.05
 
 # Lambda, arm64 (x86_64 is a quarter dearer a GB-second).
 LAMBDA_REQUEST = 0.20 / 1e6

@@ -17,7 +17,16 @@ else:
     DynamoDBClient = KinesisClient = SQSClient = Any
 
 # Our writers retry throttling themselves, with their own bound; the SDK adds one retry for the network.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=10)
+# The pool holds a connection for each of the consumer's concurrent writes of latest positions
+# (`positions.LATEST_WRITE_CONCURRENCY`, 16) and more: with urllib3's default of 10, every write past
+# the tenth opened a new connection (a TLS handshake on AWS) and threw it away afterwards.
+MAX_POOL_CONNECTIONS = 32
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 2},
+    connect_timeout=5,
+    read_timeout=10,
+    max_pool_connections=MAX_POOL_CONNECTIONS,
+)
 
 
 @lru_cache(maxsize=1)

@@ -21,6 +21,7 @@ import itertools
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,8 @@ else:
 KEY_SCHEMA = (("pk", "HASH"), ("sk", "RANGE"))
 BUS_BUCKET_MS = 10 * 60 * 1000
 WINDOW_MS = 60 * 1000
+# BatchWriteItem calls of one batch made at a time.
+HISTORY_WRITE_CONCURRENCY = 8
 # Far below DynamoDB's 400 KB an item, compressed or not.
 MAX_FIXES_PER_ITEM = 1000
 _DAY_MS = 24 * 3600 * 1000
@@ -145,16 +148,21 @@ class DynamoHistoryStore:
     # Writes
 
     def write(self, positions: Sequence[Position]) -> WriteOutcome:
+        """Every item of the batch, in BatchWriteItem calls of 25 made concurrently: a batch of 500
+        fixes is 20 calls or more, which one after another would add up to the batch's whole time."""
         items = list(self._items(positions))
         outcome = WriteOutcome()
         size = aws_limits.DYNAMODB_BATCH_WRITE_MAX_ITEMS
+        chunks = [items[start : start + size] for start in range(0, len(items), size)]
         failed: dict[tuple[str, int], Position] = {}
-        for start in range(0, len(items), size):
-            unwritten, retries = self._batch_write(items[start : start + size])
-            outcome.retries += retries
-            for item in unwritten:
-                failed.update((position.key, position) for position in item.positions)
-            outcome.write_units += sum(write_units(item.item) for item in items[start : start + size])
+        if not chunks:
+            return outcome
+        with ThreadPoolExecutor(min(HISTORY_WRITE_CONCURRENCY, len(chunks))) as pool:
+            for chunk, (unwritten, retries) in zip(chunks, pool.map(self._batch_write, chunks), strict=True):
+                outcome.retries += retries
+                for item in unwritten:
+                    failed.update((position.key, position) for position in item.positions)
+                outcome.write_units += sum(write_units(item.item) for item in chunk)
         outcome.failed = list(failed.values())
         return outcome
 
@@ -206,9 +214,16 @@ class DynamoHistoryStore:
         return now_s * 1000 - self.retention_days * _DAY_MS
 
     def _query(
-        self, partition: str, keys: tuple[str, str] | None, *, forward: bool, now_s: int
+        self,
+        partition: str,
+        keys: tuple[str, str] | None,
+        *,
+        forward: bool,
+        now_s: int,
+        page_items: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """The live items of a partition (with sort keys between `keys`), following every page."""
+        """The live items of a partition (with sort keys between `keys`), following every page as it
+        is read; `page_items` items a page (None: DynamoDB's 1 MB)."""
         values: dict[str, Any] = {":pk": {"S": partition}, ":now": {"N": str(now_s)}}
         condition = "pk = :pk"
         if keys is not None:
@@ -222,6 +237,8 @@ class DynamoHistoryStore:
             "ExpressionAttributeValues": values,
             "ScanIndexForward": forward,
         }
+        if page_items is not None:
+            request["Limit"] = page_items
         while True:
             response = self.client.query(**request)
             yield from response.get("Items", [])
@@ -239,6 +256,9 @@ class DynamoHistoryStore:
             (f"{_bucket(from_ms, BUS_BUCKET_MS):013d}", f"{to_ms:013d}~"),
             forward=not newest_first,
             now_s=now_s,
+            # An item holds a fix at least: a page of `limit` fixes rarely needs a second query, and
+            # never reads (nor is billed for) the rest of a bus's day.
+            page_items=limit + 1,
         )
         buckets = itertools.groupby(items, key=lambda item: _bucket(int(item["sk"]["S"][:13]), BUS_BUCKET_MS))
 

@@ -76,7 +76,9 @@ class EnvironmentSettings(BaseModel):
     feed_max_age_seconds: int = Field(gt=0, le=86400)
     feed_refresh_seconds: int = Field(ge=1, le=300)
 
-    # The limits of Lambda's CreateEventSourceMapping for a Kinesis source.
+    # The limits of Lambda's CreateEventSourceMapping for a Kinesis source. With enhanced fan-out the
+    # mapping reads through a stream consumer of its own, to which Kinesis pushes records.
+    consumer_enhanced_fan_out: bool
     consumer_batch_size: int = Field(ge=1, le=10000)
     consumer_batching_window_seconds: int = Field(ge=0, le=300)
     consumer_parallelization_factor: int = Field(ge=1, le=10)

@@ -147,6 +147,8 @@ class LocalResources:
     app_client_id: str
     username: str
     password: str
+    # The stream's enhanced fan-out consumer, which the consumer's mapping reads through ("": none).
+    stream_consumer_arn: str = ""
 
 
 def emulator_session(region: str) -> boto3.Session:
@@ -161,7 +163,14 @@ def emulator_session(region: str) -> boto3.Session:
 def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalResources:
     """Create the stream, tables, queues, user pool and demo user that the settings name."""
     session = emulator_session(settings.aws_region)
-    stream_arn = _create_stream(session.client("kinesis", endpoint_url=endpoint_url), settings)
+    kinesis = session.client("kinesis", endpoint_url=endpoint_url)
+    stream_arn = _create_stream(kinesis, settings)
+    stream_consumer_arn = ""
+    if settings.consumer_enhanced_fan_out:
+        # Named as Terraform names it (busgps-<environment>-consumer).
+        stream_consumer_arn = kinesis.register_stream_consumer(
+            StreamARN=stream_arn, ConsumerName=f"busgps-{settings.environment}-consumer"
+        )["Consumer"]["ConsumerARN"]
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
     # The latest-position table's stream feeds the push function: only what became a bus's latest.
     latest_stream_arn = _create_table(
@@ -201,6 +210,7 @@ def create_resources(settings: EnvironmentSettings, endpoint_url: str) -> LocalR
         app_client_id=app_client["ClientId"],
         username=DEMO_USERNAME,
         password=password,
+        stream_consumer_arn=stream_consumer_arn,
     )
 
 

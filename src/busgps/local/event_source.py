@@ -9,6 +9,10 @@ It does what Lambda documents for a Kinesis or DynamoDB Streams source with `Rep
   given as a callable (as tests do), it runs in this process, one invocation at a time, as in a single
   execution environment;
 - a batch is invoked when it holds `batch_size` records or when the batching window has passed;
+- with enhanced fan-out (a stream consumer's ARN), Kinesis pushes each shard's records to Lambda as
+  they arrive (SubscribeToShard, about 70 ms on AWS) instead of Lambda polling the shard, free of the
+  5 GetRecords a second of a shard's shared throughput; moto has no SubscribeToShard, so here each
+  shard is read every `ENHANCED_FAN_OUT_READ_INTERVAL_SECONDS` and again at once while records come;
 - the handler gets the exact event shape of its source and a Lambda-like context;
 - `batchItemFailures` checkpoints at the lowest failed sequence number and retries from there; an
   empty, malformed or unknown `itemIdentifier` fails the whole batch;
@@ -56,6 +60,9 @@ Clock = Callable[[], float]
 
 # Kinesis allows five GetRecords calls per second per shard.
 MINIMUM_POLL_INTERVAL_SECONDS = 0.2
+# How often a shard is read for an enhanced fan-out mapping, standing in for Kinesis's push (records
+# reach an enhanced fan-out consumer about 70 ms after they were written, on AWS).
+ENHANCED_FAN_OUT_READ_INTERVAL_SECONDS = 0.05
 # GetRecords returns at most this many records per call.
 GET_RECORDS_LIMIT = 10000
 # How long a poller waits before trying again after Kinesis or SQS failed.
@@ -85,6 +92,15 @@ class EventSourceMappingConfig:
     function_timeout_seconds: float = 30.0
     function_memory_mb: int = 128
     poll_interval_seconds: float = MINIMUM_POLL_INTERVAL_SECONDS
+    # The stream consumer the mapping reads through (enhanced fan-out); None: it polls the stream.
+    stream_consumer_arn: str | None = None
+
+    @property
+    def read_interval_seconds(self) -> float:
+        """How long a shard's reader waits between reads that found nothing new."""
+        if self.stream_consumer_arn is not None:
+            return ENHANCED_FAN_OUT_READ_INTERVAL_SECONDS
+        return max(self.poll_interval_seconds, MINIMUM_POLL_INTERVAL_SECONDS)
 
     @classmethod
     def from_settings(
@@ -95,11 +111,16 @@ class EventSourceMappingConfig:
         function_arn: str,
         invoke_identity_arn: str,
         on_failure_queue_url: str,
+        stream_consumer_arn: str | None = None,
     ) -> "EventSourceMappingConfig":
         if settings.consumer_parallelization_factor != 1:
             raise ValueError(
                 "the local event source mapping runs one batch per shard at a time: "
                 "set consumer_parallelization_factor = 1 in the local settings"
+            )
+        if settings.consumer_enhanced_fan_out and not stream_consumer_arn:
+            raise ValueError(
+                "consumer_enhanced_fan_out is on, but the stream has no consumer to read through"
             )
         return cls(
             stream_arn=stream_arn,
@@ -114,6 +135,7 @@ class EventSourceMappingConfig:
             starting_position=settings.consumer_starting_position,
             function_timeout_seconds=settings.lambda_timeout_seconds,
             function_memory_mb=settings.lambda_memory_mb,
+            stream_consumer_arn=stream_consumer_arn if settings.consumer_enhanced_fan_out else None,
         )
 
     @classmethod
@@ -239,6 +261,13 @@ class KinesisReader:
         self._kinesis = kinesis
 
     def shard_ids(self) -> list[str]:
+        if self._config.stream_consumer_arn is not None:
+            # As Lambda does before it subscribes: the consumer must exist, on this stream.
+            description = self._kinesis.describe_stream_consumer(ConsumerARN=self._config.stream_consumer_arn)
+            if description["ConsumerDescription"]["StreamARN"] != self._config.stream_arn:
+                raise ValueError(
+                    f"{self._config.stream_consumer_arn} is not a consumer of {self._config.stream_arn}"
+                )
         response = self._kinesis.list_shards(StreamName=self._config.stream_name)
         shards = list(response["Shards"])
         while response.get("NextToken"):
@@ -613,7 +642,8 @@ class ShardPoller(threading.Thread):
         buffer: list[ShardRecord] = []
         first_buffered_at = 0.0
         last_poll = 0.0
-        interval = max(self._config.poll_interval_seconds, MINIMUM_POLL_INTERVAL_SECONDS)
+        interval = self._config.read_interval_seconds
+        pushed = self._config.stream_consumer_arn is not None
         while not self._stop_event.is_set():
             if self._stop_event.wait(max(0.0, last_poll + interval - time.monotonic())):
                 return
@@ -638,6 +668,8 @@ class ShardPoller(threading.Thread):
                     first_buffered_at = time.monotonic()
                 buffer.extend(records)
                 self._last_sequence_number = records[-1].sequence_number
+                if pushed:
+                    last_poll = 0.0  # a push delivers the next records as soon as they are there
             shard_closed = iterator is None
             window_passed = time.monotonic() - first_buffered_at >= self._config.batching_window_seconds
             if buffer and (len(buffer) >= self._config.batch_size or window_passed or shard_closed):

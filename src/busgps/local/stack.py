@@ -354,6 +354,7 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
             function_arn=arns.consumer_function_arn,
             invoke_identity_arn=arns.consumer_role_arn,
             on_failure_queue_url=resources.consumer_failure_queue_url,
+            stream_consumer_arn=resources.stream_consumer_arn or None,
         )
     except ValueError as error:
         raise StackError(f"{options.settings_path}: {error}") from error

@@ -10,3 +10,12 @@ resource "aws_kinesis_stream" "positions" {
     stream_mode = var.stream_mode
   }
 }
+
+# Enhanced fan-out: a consumer of its own with dedicated read throughput per shard, to which Kinesis
+# pushes records over SubscribeToShard as they arrive (about 70 ms), instead of Lambda polling each
+# shard at most once a second per mapping. Billed per consumer-shard hour and per GB read.
+resource "aws_kinesis_stream_consumer" "lambda" {
+  count      = var.enhanced_fan_out ? 1 : 0
+  name       = var.consumer_name
+  stream_arn = aws_kinesis_stream.positions.arn
+}

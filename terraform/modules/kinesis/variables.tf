@@ -37,3 +37,13 @@ variable "kms_key_arn" {
   type        = string
   description = "ARN of the customer managed key that encrypts the stream."
 }
+
+variable "enhanced_fan_out" {
+  type        = bool
+  description = "Register an enhanced fan-out consumer for the consumer function's event source mapping."
+}
+
+variable "consumer_name" {
+  type        = string
+  description = "Name of the enhanced fan-out consumer (unique within the stream)."
+}

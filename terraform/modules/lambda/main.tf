@@ -107,6 +107,17 @@ data "aws_iam_policy_document" "consumer" {
     resources = [var.stream_arn]
   }
 
+  # With enhanced fan-out, Lambda reads through the stream's consumer: it describes the consumer and
+  # subscribes to each shard with it (as Lambda's documentation for Kinesis consumers lists).
+  dynamic "statement" {
+    for_each = var.stream_consumer_arn == null ? [] : [var.stream_consumer_arn]
+    content {
+      sid       = "ReadThroughTheStreamConsumer"
+      actions   = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
+      resources = [statement.value]
+    }
+  }
+
   statement {
     sid = "StorePositions"
     actions = [
@@ -183,7 +194,8 @@ resource "aws_lambda_function" "consumer" {
 }
 
 resource "aws_lambda_event_source_mapping" "positions" {
-  event_source_arn                   = var.stream_arn
+  # The stream consumer's ARN makes the mapping an enhanced fan-out one: Kinesis pushes the records.
+  event_source_arn                   = coalesce(var.stream_consumer_arn, var.stream_arn)
   function_name                      = aws_lambda_function.consumer.arn
   starting_position                  = var.starting_position
   batch_size                         = var.batch_size

@@ -70,6 +70,12 @@ variable "stream_arn" {
   description = "ARN of the positions stream the consumer reads and the ingest function writes."
 }
 
+variable "stream_consumer_arn" {
+  type        = string
+  description = "ARN of the stream's enhanced fan-out consumer the consumer's mapping reads through; null: the mapping polls the stream."
+  default     = null
+}
+
 variable "latest_table_name" {
   type        = string
   description = "Name of the latest-position table (DYNAMODB_TABLE_NAME)."

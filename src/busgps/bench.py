@@ -657,6 +657,14 @@ def goals_report(
             p99 <= goal,
             f"p50 {percentile(samples, 0.5) * 1000:.1f} ms, {len(samples)} reads, {stored}",
         )
+    window = volume.reads.fleet_window
+    row(
+        "GET /v1/positions, the fleet's last hour, every page",
+        f"{window.seconds:.1f} s",
+        "reported (a replay's read)",
+        None,
+        f"{window.fixes:,} fixes in {window.pages} pages of up to 10,000",
+    )
     if test_time is None:
         row("make test", "n/a", "<= 8 min", None, f"no {TEST_TIME_FILE}: `make test` records it")
     else:

@@ -147,10 +147,20 @@ def seed_fleet_hour(
 
 
 @dataclass(frozen=True)
+class FleetWindow:
+    """GET /v1/positions over the last hour, every page: what a replay of the whole fleet reads."""
+
+    fixes: int
+    pages: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class ReadTimes:
     latest: list[float]
     history_page: list[float]
     fleet_listing: list[float]
+    fleet_window: FleetWindow
 
 
 def time_reads(
@@ -178,7 +188,25 @@ def time_reads(
         )
     for _ in range(listings):
         fleet_listing.append(timed(f"{api_url}/v1/buses?limit=1000", lambda body: len(body["buses"]) == 1000))
-    return ReadTimes(latest, history_page, fleet_listing)
+    return ReadTimes(latest, history_page, fleet_listing, read_fleet_window(session, api_url))
+
+
+def read_fleet_window(session: requests.Session, api_url: str) -> FleetWindow:
+    """Every page of GET /v1/positions for the hour that ends now, timed from the first to the last."""
+    to_ms = int(time.time() * 1000)
+    query: dict[str, str] = {"from": str(to_ms - 3600 * 1000), "to": str(to_ms), "limit": "10000"}
+    fixes = pages = 0
+    started = time.monotonic()
+    while True:
+        answer = session.get(f"{api_url}/v1/positions", params=query, timeout=120)
+        if answer.status_code != 200:
+            raise RuntimeError(f"GET /v1/positions answered {answer.status_code}: {answer.text[:200]}")
+        body = answer.json()
+        fixes += len(body["positions"])
+        pages += 1
+        if not body.get("nextCursor"):
+            return FleetWindow(fixes, pages, time.monotonic() - started)
+        query["cursor"] = body["nextCursor"]
 
 
 @dataclass(frozen=True)

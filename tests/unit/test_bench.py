@@ -148,7 +148,12 @@ def test_the_goals_table_puts_each_figure_beside_its_goal():
     volume = Volume(
         drain=bench_volume.Drain(fixes=20_000, seconds=40.0),
         seeded=bench_volume.Seeded(fixes=720_000, buses=1000, seconds=300.0),
-        reads=bench_volume.ReadTimes(latest=[0.01] * 10, history_page=[0.08] * 10, fleet_listing=[0.3] * 5),
+        reads=bench_volume.ReadTimes(
+            latest=[0.01] * 10,
+            history_page=[0.08] * 10,
+            fleet_listing=[0.3] * 5,
+            fleet_window=bench_volume.FleetWindow(fixes=720_000, pages=72, seconds=41.5),
+        ),
     )
     freshness = {"enhanced fan-out": ([0.2] * 10, 0), "polling, 1 s window": ([1.3] * 10, 0)}
     # When reported
@@ -171,5 +176,7 @@ def test_the_goals_table_puts_each_figure_beside_its_goal():
     assert "(NOT met)" in row("GET one history page p99")
     assert "300.0 ms" in row("GET /v1/buses?limit=1000 p99")
     assert "720,000 fixes stored" in row("GET /v1/buses")
+    assert "41.5 s" in row("GET /v1/positions, the fleet's last hour")
+    assert "720,000 fixes in 72 pages" in row("GET /v1/positions")
     assert "7.0 min" in row("make test")
     assert "(met)" in row("make test")

@@ -75,16 +75,43 @@ def variable_arguments(variables: dict[str, str | None]) -> list[str]:
     return arguments
 
 
+def _git(*arguments: str, cwd: Path = REPO_ROOT) -> list[str]:
+    listed = subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, check=True).stdout
+    return [name for name in listed.decode("utf-8").split("\0") if name]
+
+
+def work_tree_copy(destination: Path) -> Path:
+    """A clone of the repository with the work tree's uncommitted changes. gitlab-ci-local copies the
+    checkout it runs in into that checkout's .gitlab-ci-local/ and runs jobs there: two runs in one
+    checkout (tests on other pytest workers, a job's own tests) would write into each other's copy."""
+    _git("clone", "--quiet", "--no-hardlinks", str(REPO_ROOT), str(destination))
+    for name in _git("ls-files", "-z", "--modified", "--others", "--exclude-standard"):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    for name in _git("ls-files", "-z", "--deleted"):
+        (destination / name).unlink(missing_ok=True)
+    return destination
+
+
 @pytest.fixture(scope="session")
 def gitlab_ci_local(
     gitlab_ci_local_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Runs gitlab-ci-local on the repository with a pipeline's variables, and no user settings."""
+    """Runs gitlab-ci-local with a pipeline's variables and no user settings: on the repository, or
+    (`in_copy`, for running jobs) on the session's copy of its work tree, made at the first such run.
+    The pipeline tests run one after another on one pytest worker, so the jobs share the copy, and
+    what the first one installs there (the virtualenv), as they did in the repository."""
     home = tmp_path_factory.mktemp("gitlab-ci-local-home")
+    copies: list[Path] = []
 
     def run(
-        *arguments: str, variables: dict[str, str | None], timeout: float = 120
+        *arguments: str, variables: dict[str, str | None], timeout: float = 120, in_copy: bool = False
     ) -> subprocess.CompletedProcess[str]:
+        if in_copy and not copies:
+            copies.append(work_tree_copy(tmp_path_factory.mktemp("checkout") / "busgps"))
+        checkout = copies[0] if in_copy else REPO_ROOT
         command = [
             str(gitlab_ci_local_path),
             "--home", str(home),
@@ -94,7 +121,7 @@ def gitlab_ci_local(
             *arguments,
         ]  # fmt: skip
         return subprocess.run(
-            command, cwd=REPO_ROOT, env=_clean_environment(), capture_output=True, text=True,
+            command, cwd=checkout, env=_clean_environment(), capture_output=True, text=True,
             timeout=timeout, check=False,
         )  # fmt: skip
 

@@ -148,7 +148,7 @@ def _run_jobs(gitlab_ci_local: GitLabCiLocal, *jobs: str, variables: dict[str, s
     if shutil.which("rsync") is None:
         pytest.skip("rsync not found: gitlab-ci-local copies the work tree with it before it runs jobs")
     result = gitlab_ci_local(
-        "--force-shell-executor", "--concurrency", "1", *jobs, variables=variables, timeout=420
+        "--force-shell-executor", "--concurrency", "1", *jobs, variables=variables, timeout=420, in_copy=True
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]

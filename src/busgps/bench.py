@@ -592,7 +592,9 @@ def measure_volume(bench: Bench, fleet_hours: float, drained: bench_volume.Drain
 
     seeded = bench_volume.seed_fleet_hour(bench.stack, settings, bus_ids, progress, fleet_hours)
     print("busgps bench: measuring reads at volume...", file=sys.stderr, flush=True)
-    reads = bench_volume.time_reads(bench.stack["api_url"], token, bus_ids, READ_SAMPLES, FLEET_LISTINGS)
+    reads = bench_volume.time_reads(
+        bench.stack["api_url"], token, bus_ids, READ_SAMPLES, FLEET_LISTINGS, seeded.end_ms
+    )
     return Volume(drained, seeded, reads)
 
 
@@ -659,7 +661,7 @@ def goals_report(
         )
     window = volume.reads.fleet_window
     row(
-        "GET /v1/positions, the fleet's last hour, every page",
+        "GET /v1/positions, the fleet's stored hour, every page",
         f"{window.seconds:.1f} s",
         "reported (a replay's read)",
         None,

@@ -50,6 +50,8 @@ class Seeded:
     fixes: int
     buses: int
     seconds: float
+    # The time of the newest fixes stored, epoch milliseconds: the stored hour ends there.
+    end_ms: int
 
 
 def _emulator_client(stack: dict[str, Any], service: str) -> Any:
@@ -143,12 +145,12 @@ def seed_fleet_hour(
     outcome = store.write_latest([BusState(latest=fix, kept=fix) for fix in newest.values()])
     if outcome.failed:
         raise RuntimeError(f"{len(outcome.failed)} latest positions could not be stored while seeding")
-    return Seeded(stored[0], len(bus_ids), time.monotonic() - started)
+    return Seeded(stored[0], len(bus_ids), time.monotonic() - started, end_ms)
 
 
 @dataclass(frozen=True)
 class FleetWindow:
-    """GET /v1/positions over the last hour, every page: what a replay of the whole fleet reads."""
+    """GET /v1/positions over the stored hour, every page: what a replay of the whole fleet reads."""
 
     fixes: int
     pages: int
@@ -164,7 +166,13 @@ class ReadTimes:
 
 
 def time_reads(
-    api_url: str, token: str, bus_ids: Sequence[str], samples: int, listings: int, seed: int = 12
+    api_url: str,
+    token: str,
+    bus_ids: Sequence[str],
+    samples: int,
+    listings: int,
+    stored_until_ms: int,
+    seed: int = 12,
 ) -> ReadTimes:
     """Seconds for each read through the local REST API (each answer checked)."""
     session = requests.Session()
@@ -188,12 +196,12 @@ def time_reads(
         )
     for _ in range(listings):
         fleet_listing.append(timed(f"{api_url}/v1/buses?limit=1000", lambda body: len(body["buses"]) == 1000))
-    return ReadTimes(latest, history_page, fleet_listing, read_fleet_window(session, api_url))
+    window = read_fleet_window(session, api_url, stored_until_ms)
+    return ReadTimes(latest, history_page, fleet_listing, window)
 
 
-def read_fleet_window(session: requests.Session, api_url: str) -> FleetWindow:
-    """Every page of GET /v1/positions for the hour that ends now, timed from the first to the last."""
-    to_ms = int(time.time() * 1000)
+def read_fleet_window(session: requests.Session, api_url: str, to_ms: int) -> FleetWindow:
+    """Every page of GET /v1/positions for the hour that ends at `to_ms`, timed from first to last."""
     query: dict[str, str] = {"from": str(to_ms - 3600 * 1000), "to": str(to_ms), "limit": "10000"}
     fixes = pages = 0
     started = time.monotonic()

@@ -24,11 +24,12 @@ import boto3
 import requests
 from botocore.config import Config
 
-from busgps.dal.history import DynamoHistoryStore
-from busgps.dal.items import ItemLayout
+from busgps.dal.factory import position_store
 from busgps.dal.positions import DynamoPositionStore
+from busgps.local.config import EnvironmentSettings
 from busgps.logic.noise import BusState
 from busgps.models.position import Position
+from busgps.settings import TableSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_kinesis import KinesisClient
@@ -66,19 +67,10 @@ def _emulator_client(stack: dict[str, Any], service: str) -> Any:
     )
 
 
-def _store(stack: dict[str, Any], settings: Any) -> DynamoPositionStore:
-    client = _emulator_client(stack, "dynamodb")
-    return DynamoPositionStore(
-        client=client,
-        latest_table_name=settings.latest_table_name,
-        history_store=DynamoHistoryStore(
-            client=client,
-            table_name=settings.history_table_name,
-            ttl_field_name=settings.ttl_field_name,
-            retention_days=settings.history_retention_days,
-        ),
-        layout=ItemLayout(ttl_field_name=settings.ttl_field_name, ttl_seconds=settings.ttl_seconds),
-    )
+def _store(stack: dict[str, Any], settings: EnvironmentSettings) -> DynamoPositionStore:
+    """The consumer's position store, on the stack's tables, through a client of the emulator."""
+    tables = TableSettings(**settings.model_dump(include=set(TableSettings.model_fields)))
+    return position_store(tables, _emulator_client(stack, "dynamodb"))
 
 
 def fleet_bus_ids(run_id: str, buses: int = FLEET_BUSES) -> list[str]:
@@ -111,7 +103,7 @@ def fleet_fixes(bus_ids: Sequence[str], end_ms: int, hours: float = FLEET_HOURS)
 
 def seed_fleet_hour(
     stack: dict[str, Any],
-    settings: Any,
+    settings: EnvironmentSettings,
     bus_ids: Sequence[str],
     progress: Callable[[int], None],
     hours: float = FLEET_HOURS,

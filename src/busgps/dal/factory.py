@@ -1,5 +1,7 @@
 """The data layer, wired from validated settings."""
 
+from typing import TYPE_CHECKING
+
 from busgps.dal.clients import dynamodb_client, sqs_client
 from busgps.dal.connections import DynamoConnectionStore
 from busgps.dal.dead_letters import SqsDeadLetterSink
@@ -9,9 +11,13 @@ from busgps.dal.positions import DynamoPositionStore
 from busgps.dal.websocket import ConnectionSender, management_client
 from busgps.settings import ConnectionSettings, ConsumerSettings, TableSettings
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
-def position_store(settings: TableSettings) -> DynamoPositionStore:
-    client = dynamodb_client()
+
+def position_store(settings: TableSettings, client: "DynamoDBClient | None" = None) -> DynamoPositionStore:
+    """The position store of the settings' tables, through `client` (by default, the functions' own)."""
+    client = client or dynamodb_client()
     return DynamoPositionStore(
         client=client,
         latest_table_name=settings.latest_table_name,

@@ -15,9 +15,11 @@ from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamModel
 
 from busgps.local.config import load_environment_settings
 from busgps.local.event_source import (
+    ENHANCED_FAN_OUT_IDLE_READ_INTERVAL_SECONDS,
     MINIMUM_POLL_INTERVAL_SECONDS,
     EventSourceMappingConfig,
     KinesisEventSourceMapping,
+    StreamWrites,
 )
 from busgps.local.faults import FaultSpec
 from support import faulty_handler, invocation_log, slow_handler
@@ -225,6 +227,63 @@ def test_with_enhanced_fan_out_each_record_is_delivered_as_it_arrives(
     assert handler.batches == [[b"position-0"], [b"position-1"], [b"position-2"]]
     # And the shard is read more often than a polling mapping may (5 GetRecords a second a shard)
     assert pushed.read_interval_seconds < MINIMUM_POLL_INTERVAL_SECONDS <= config.read_interval_seconds
+
+
+def test_an_idle_pushed_shard_waits_for_this_process_s_next_put_instead_of_reading_again(
+    stream: tuple[str, str], config: EventSourceMappingConfig
+) -> None:
+    # Given an enhanced fan-out mapping told of the puts made through one session (as the local stack's
+    # ingest is), whose reads of the stream's two shards are counted
+    pushed = replace(config, stream_consumer_arn=register_consumer(stream[1]))
+    writes = StreamWrites()
+    ingest_session = boto3.Session()
+    writes.note_puts_of(ingest_session)
+    kinesis = boto3.client("kinesis")
+    reads: list[float] = []
+    kinesis.meta.events.register("before-call.kinesis.GetRecords", lambda **_: reads.append(time.monotonic()))
+    handler = RecordingHandler()
+    with KinesisEventSourceMapping(pushed, handler, kinesis, boto3.client("sqs"), stream_writes=writes):
+        wait_until(lambda: len(reads) >= 4)  # each shard read, and found empty, twice
+        # When nothing is put for a second
+        before_idle = len(reads)
+        time.sleep(1.0)
+        idle_reads = len(reads) - before_idle
+        # And then a record is put through that session
+        ingest_kinesis = ingest_session.client("kinesis")
+        ingest_kinesis.put_record(
+            StreamName=stream[0],
+            Data=b"position-0",
+            PartitionKey="bus-1",
+            ExplicitHashKey=FIRST_SHARD_HASH_KEY,
+        )
+        wait_until(lambda: handler.all_data() == [b"position-0"])
+        noted = writes.count
+
+    # Then the idle shards were read at most once an idle interval each, not every 50 ms (40 reads)
+    assert idle_reads <= 2 * (1.0 / ENHANCED_FAN_OUT_IDLE_READ_INTERVAL_SECONDS + 1)
+    # And the put was noted, and its record handed to the function
+    assert noted == 1
+
+
+def test_a_noted_write_wakes_whoever_waits_for_the_next_one() -> None:
+    # Given a waiter for the write after the ones noted so far
+    writes = StreamWrites()
+    noted_so_far = writes.count
+    woken = threading.Event()
+
+    def wait() -> None:
+        writes.wait_past(noted_so_far, timeout_seconds=60)
+        woken.set()
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+
+    # When a write is noted
+    writes.note()
+
+    # Then the waiter returns long before its timeout, and the write is counted
+    assert woken.wait(30)
+    assert writes.count == 1
 
 
 def test_enhanced_fan_out_reads_only_through_a_consumer_of_the_mappings_stream(

@@ -12,7 +12,10 @@ It does what Lambda documents for a Kinesis or DynamoDB Streams source with `Rep
 - with enhanced fan-out (a stream consumer's ARN), Kinesis pushes each shard's records to Lambda as
   they arrive (SubscribeToShard, about 70 ms on AWS) instead of Lambda polling the shard, free of the
   5 GetRecords a second of a shard's shared throughput; moto has no SubscribeToShard, so here each
-  shard is read every `ENHANCED_FAN_OUT_READ_INTERVAL_SECONDS` and again at once while records come;
+  shard is read again at once while records come, and once a read finds nothing, when this process
+  puts records on the stream (`StreamWrites`: the local stack's ingest does), at most every
+  `ENHANCED_FAN_OUT_READ_INTERVAL_SECONDS`, and every `ENHANCED_FAN_OUT_IDLE_READ_INTERVAL_SECONDS`
+  for records others put (an idle stack's reads of empty shards cost a third of a core otherwise);
 - the handler gets the exact event shape of its source and a Lambda-like context;
 - `batchItemFailures` checkpoints at the lowest failed sequence number and retries from there; an
   empty, malformed or unknown `itemIdentifier` fails the whole batch;
@@ -49,6 +52,7 @@ from busgps.local.faults import MAPPING_KINDS, FaultCounts, FaultSpec, Invocatio
 from busgps.local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
+    import boto3
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_kinesis import KinesisClient
     from mypy_boto3_sqs import SQSClient
@@ -63,6 +67,8 @@ MINIMUM_POLL_INTERVAL_SECONDS = 0.2
 # How often a shard is read for an enhanced fan-out mapping, standing in for Kinesis's push (records
 # reach an enhanced fan-out consumer about 70 ms after they were written, on AWS).
 ENHANCED_FAN_OUT_READ_INTERVAL_SECONDS = 0.05
+# How often such a shard is read while nothing tells of new records (records put by other processes).
+ENHANCED_FAN_OUT_IDLE_READ_INTERVAL_SECONDS = 0.25
 # GetRecords returns at most this many records per call.
 GET_RECORDS_LIMIT = 10000
 # How long a poller waits before trying again after Kinesis or SQS failed.
@@ -612,6 +618,34 @@ def _iso_timestamp(epoch_seconds: float) -> str:
     )
 
 
+class StreamWrites:
+    """Counts this process's writes to a stream, so that a pushed shard's reader waits for the next one
+    instead of reading an empty shard again and again."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def note(self) -> None:
+        with self._changed:
+            self._count += 1
+            self._changed.notify_all()
+
+    def wait_past(self, count: int, timeout_seconds: float) -> None:
+        """Return once a write after the `count`th is noted, or after `timeout_seconds`."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._count != count, timeout_seconds)
+
+    def note_puts_of(self, session: "boto3.Session") -> None:
+        """Note every PutRecord(s) made through the clients `session` creates from now on."""
+        for operation in ("PutRecord", "PutRecords"):
+            session.events.register(f"after-call.kinesis.{operation}", lambda **_: self.note())
+
+
 class ShardPoller(threading.Thread):
     """Reads one shard and hands full (or timed-out) batches to its processor, in order."""
 
@@ -622,6 +656,7 @@ class ShardPoller(threading.Thread):
         reader: StreamReader,
         processor: ShardProcessor,
         stop_event: threading.Event,
+        stream_writes: StreamWrites | None = None,
     ) -> None:
         super().__init__(name=f"esm-{config.function_name}-{shard_id}", daemon=True)
         self._config = config
@@ -629,6 +664,7 @@ class ShardPoller(threading.Thread):
         self._reader = reader
         self._processor = processor
         self._stop_event = stop_event
+        self._stream_writes = stream_writes
         self._last_sequence_number: str | None = None
 
     def run(self) -> None:
@@ -648,6 +684,7 @@ class ShardPoller(threading.Thread):
             if self._stop_event.wait(max(0.0, last_poll + interval - time.monotonic())):
                 return
             last_poll = time.monotonic()
+            writes_before_read = self._stream_writes.count if self._stream_writes is not None else 0
             try:
                 if iterator is None:
                     iterator = self._reader.shard_iterator(self._shard_id, self._last_sequence_number)
@@ -670,6 +707,8 @@ class ShardPoller(threading.Thread):
                 self._last_sequence_number = records[-1].sequence_number
                 if pushed:
                     last_poll = 0.0  # a push delivers the next records as soon as they are there
+            elif pushed and self._stream_writes is not None and not buffer:
+                self._stream_writes.wait_past(writes_before_read, ENHANCED_FAN_OUT_IDLE_READ_INTERVAL_SECONDS)
             shard_closed = iterator is None
             window_passed = time.monotonic() - first_buffered_at >= self._config.batching_window_seconds
             if buffer and (len(buffer) >= self._config.batch_size or window_passed or shard_closed):
@@ -692,12 +731,14 @@ class EventSourceMapping:
         clock: Clock = time.time,
         function_output: OutputSink = write_to_stdout,
         faults: FaultSpec | None = None,
+        stream_writes: StreamWrites | None = None,
     ) -> None:
         """`handler`: a dotted path (an execution environment per shard) or a callable (this process).
 
         `function_output` gets what the function writes in its execution environments (its log).
         `faults`: Lambda's faults to inject (kills and timeouts need execution environments); how many
-        were injected is in `fault_counts`.
+        were injected is in `fault_counts`. `stream_writes`: this process's writes to the stream, which
+        an enhanced fan-out mapping waits for once its shards are read to their end.
         """
         self._config = config
         self._handler = handler
@@ -708,6 +749,7 @@ class EventSourceMapping:
         self._sqs = sqs
         self._clock = clock
         self._stop = threading.Event()
+        self._stream_writes = stream_writes
         self._invocation_lock = threading.Lock()
         self._pollers: list[ShardPoller] = []
         self._environments: list[ExecutionEnvironment] = []
@@ -738,7 +780,9 @@ class EventSourceMapping:
                 self._clock,
                 faults,
             )
-            poller = ShardPoller(self._config, shard_id, self._reader, processor, self._stop)
+            poller = ShardPoller(
+                self._config, shard_id, self._reader, processor, self._stop, self._stream_writes
+            )
             poller.start()
             self._pollers.append(poller)
         logger.info("event source mapping polls %d shards of %s", len(shard_ids), self._config.stream_arn)
@@ -746,6 +790,8 @@ class EventSourceMapping:
     def stop(self, timeout_seconds: float = 5.0) -> None:
         """Ask every poller to stop and wait for them; a batch being invoked finishes first."""
         self._stop.set()
+        if self._stream_writes is not None:
+            self._stream_writes.note()  # wakes the pollers waiting for writes, to see the stop
         deadline = time.monotonic() + timeout_seconds
         for poller in self._pollers:
             poller.join(max(0.0, deadline - time.monotonic()))
@@ -775,8 +821,10 @@ class KinesisEventSourceMapping(EventSourceMapping):
         clock: Clock = time.time,
         function_output: OutputSink = write_to_stdout,
         faults: FaultSpec | None = None,
+        stream_writes: StreamWrites | None = None,
     ) -> None:
-        super().__init__(config, handler, KinesisReader(config, kinesis), sqs, clock, function_output, faults)
+        reader = KinesisReader(config, kinesis)
+        super().__init__(config, handler, reader, sqs, clock, function_output, faults, stream_writes)
 
 
 class DynamoDBStreamEventSourceMapping(EventSourceMapping):

@@ -45,6 +45,7 @@ from busgps.local.event_source import (
     DynamoDBStreamEventSourceMapping,
     EventSourceMappingConfig,
     KinesisEventSourceMapping,
+    StreamWrites,
 )
 from busgps.local.faults import FAULTS_FILE_NAME, FaultReporter, FaultSpec
 from busgps.local.front import MAP_PAGE, create_front_app, map_config
@@ -341,7 +342,10 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     if options.log_level:
         os.environ["POWERTOOLS_LOG_LEVEL"] = options.log_level
     # The handlers' clients come from boto3's default session: hold it to AWS's limits, as in tests.
-    guard_default_session()
+    handlers_session = guard_default_session()
+    # The ingest's puts tell the consumer's pushed shard readers to read (moto pushes nothing).
+    stream_writes = StreamWrites()
+    stream_writes.note_puts_of(handlers_session)
     arns = LocalArns.for_settings(settings)
 
     # After the environment is set, as Lambda imports them.
@@ -365,6 +369,7 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
         boto3.client("sqs"),
         function_output=FunctionLog(CONSUMER_LABEL, as_written=options.json_logs),
         faults=options.faults,
+        stream_writes=stream_writes,
     )
     mapping.start()
     running.callback(mapping.stop, PART_STOP_TIMEOUT_SECONDS)

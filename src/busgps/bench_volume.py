@@ -24,6 +24,7 @@ import boto3
 import requests
 from botocore.config import Config
 
+from busgps import aws_limits
 from busgps.dal.factory import position_store
 from busgps.dal.positions import DynamoPositionStore
 from busgps.local.config import EnvironmentSettings
@@ -43,7 +44,6 @@ SEED_WORKERS = 4
 DRAIN_POLL_SECONDS = 0.25
 # The last records put whose buses show the drain's end (each shard's last is among them).
 DRAIN_SENTINELS = 20
-PUT_RECORDS_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -247,10 +247,9 @@ def drain(
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     started = time.monotonic()
-    for start in range(0, len(records), PUT_RECORDS_MAX):
-        answer = kinesis.put_records(
-            StreamName=stack["stream_name"], Records=records[start : start + PUT_RECORDS_MAX]
-        )
+    most = aws_limits.KINESIS_PUT_RECORDS_MAX_RECORDS
+    for start in range(0, len(records), most):
+        answer = kinesis.put_records(StreamName=stack["stream_name"], Records=records[start : start + most])
         if answer.get("FailedRecordCount"):
             raise RuntimeError("the emulator refused records while the drain was measured")
     last_put = [record["PartitionKey"] for record in records[-DRAIN_SENTINELS:]]

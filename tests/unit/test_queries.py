@@ -53,6 +53,8 @@ def test_a_value_not_of_a_cursors_form_is_refused(read: Any, value: str) -> None
         ("2025-12-01T12:00:00Z", 1_764_590_400_000),
         ("2025-12-01t13:00:00.250+01:00", 1_764_590_400_250),
         ("1969-12-31T23:59:59Z", -1000),
+        # The millisecond a float's product falls short of (1095513148.12 * 1000 = 1095513148119.9998)
+        ("2004-09-18T13:12:28.120Z", 1_095_513_148_120),
     ],
 )
 def test_a_window_bound_is_epoch_digits_or_an_rfc_3339_date_time(value: str, time_ms: int) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 from busgps.cost.model import CostModel, Item, monthly_total
 from busgps.cost.traffic import Fleet
-from busgps.local.config import SettingsFileError, load_environment_settings
+from busgps.local.config import DEFAULT_SETTINGS_PATH, SettingsFileError, load_environment_settings
 
-ENVIRONMENTS_DIRECTORY = Path("terraform") / "environments"
+ENVIRONMENTS_DIRECTORY = DEFAULT_SETTINGS_PATH.parent
 # The reference fleet an agency's finance office is quoted: the defaults of `busgps cost`.
 REFERENCE_FLEET = Fleet(
     buses=1000,

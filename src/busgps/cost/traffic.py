@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from busgps.dal.history import pack
+from busgps.dal.history import item_bytes, pack
 from busgps.dal.items import ItemLayout
 from busgps.logic.feed import FeedSnapshot, vehicle_positions
 from busgps.logic.live import Subscription, buses_for, live_buses
@@ -98,7 +98,7 @@ class Sizes:
     def latest_item_bytes(self) -> int:
         fix = example_fix(1, 0)
         item = ItemLayout(ttl_field_name="expirationTime", ttl_seconds=3600).to_item(fix, fix)
-        return sum(len(name) + len(str(next(iter(value.values())))) for name, value in item.items())
+        return item_bytes(item)
 
     @cached_property
     def pushed_bus_bytes(self) -> int:

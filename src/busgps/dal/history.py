@@ -119,14 +119,19 @@ def window_partition(minute_ms: int) -> str:
     return f"window#{minute_ms:013d}"
 
 
-def write_units(item: dict[str, Any]) -> int:
-    """What DynamoDB bills to write `item`: one unit per KB of names and values, rounded up."""
+def item_bytes(item: dict[str, Any]) -> int:
+    """The size DynamoDB counts of `item` (of scalar attributes): its names and values, in bytes."""
     size = 0
     for name, value in item.items():
         size += len(name.encode())
         ((kind, content),) = value.items()
         size += len(content) if kind == "B" else len(str(content).encode())
-    return max(1, -(-size // _KB))
+    return size
+
+
+def write_units(item: dict[str, Any]) -> int:
+    """What DynamoDB bills to write `item`: one unit per KB of names and values, rounded up."""
+    return max(1, -(-item_bytes(item) // _KB))
 
 
 @dataclass(frozen=True)

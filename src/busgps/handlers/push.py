@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from busgps.dal.factory import connection_sender, connection_store
 from busgps.dal.items import position_from_item
-from busgps.logic.live import buses_for, framed_messages, live_buses
+from busgps.logic.live import SharedMessages, live_buses, positions_messages
 from busgps.observability import logger, metrics
 from busgps.settings import push_settings
 
@@ -33,17 +33,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
     counts = {"changedBuses": len(buses), "subscribers": 0, "sent": 0, "gone": 0, "failed": 0}
     if buses:
         connections = connection_store(settings)
-        # Subscribers who want the same buses with the same fields share the same messages.
-        framed: dict[tuple[frozenset[str] | None, tuple[str, ...]], list[str]] = {}
+        shared: SharedMessages = {}
         messages: dict[str, list[str]] = {}
         for subscriber in connections.subscribers(int(time.time())):
             counts["subscribers"] += 1
-            views = buses_for(subscriber.subscription, buses)
-            if views:
-                key = (subscriber.subscription.fields, tuple(view["busId"] for view in views))
-                messages[subscriber.connection_id] = framed.setdefault(
-                    key, framed_messages("positions", views)
-                )
+            wanted = positions_messages(subscriber.subscription, buses, shared)
+            if wanted:
+                messages[subscriber.connection_id] = wanted
         outcome = connection_sender(settings).send_all(messages)
         for connection_id in outcome.gone:
             connections.remove(connection_id)

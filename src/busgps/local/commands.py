@@ -8,7 +8,7 @@ from typing import Any
 from busgps.client.output import print_json
 from busgps.local.config import DEFAULT_SETTINGS_PATH
 from busgps.local.control import running_pid, stack_status, stop_stack
-from busgps.local.faults import FAULTS_FILE_NAME, KINDS, FaultSpec, FaultSpecError
+from busgps.local.faults import FAULTS_FILE_NAME, KINDS, fault_spec_argument
 from busgps.local.stack import DEFAULT_STATE_DIR, StackOptions, run_stack
 
 DEFAULT_GATEWAY_PORT = 8000
@@ -119,7 +119,7 @@ def register(subcommands: "argparse._SubParsersAction[Any]") -> None:
     up.add_argument(
         "--faults",
         metavar="SPEC",
-        type=_fault_spec,
+        type=fault_spec_argument,
         help="inject the faults AWS produces, where AWS produces them, at stated rates: e.g. "
         "'dynamodb-throttle=0.05,kinesis-throttle=0.02,consumer-kill=0.01,seed=7', or 'all' "
         f"(kinds: {', '.join(KINDS)}); counted in <state dir>/{FAULTS_FILE_NAME}",
@@ -181,13 +181,6 @@ def _up(arguments: argparse.Namespace) -> int:
             faults=arguments.faults,
         )
     )
-
-
-def _fault_spec(text: str) -> FaultSpec:
-    try:
-        return FaultSpec.parse(text)
-    except FaultSpecError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _status(arguments: argparse.Namespace) -> int:

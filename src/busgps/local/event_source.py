@@ -508,19 +508,18 @@ class ShardProcessor:
                     response = handler(event, context, injected[1])
                 else:
                     response = handler(event, context)
-            except FunctionError as error:
-                if faults is not None and injected is not None and error.interrupted:
+            except Exception as error:
+                interrupted = isinstance(error, FunctionError) and error.interrupted
+                if faults is not None and injected is not None and interrupted:
                     faults.landed(injected[0])
                 logger.error(
-                    "consumer failed on %d records of %s: %s", len(records), records[0].shard_id, error
-                )
-                return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
-            except Exception:
-                logger.exception(
-                    "%s failed on %d records of %s",
+                    "%s failed on %d records of %s: %s",
                     self._config.function_name,
                     len(records),
                     records[0].shard_id,
+                    error,
+                    # A function's own error carries its traceback already; anything else is ours.
+                    exc_info=not isinstance(error, FunctionError),
                 )
                 return InvocationOutcome(context.aws_request_id, retry_from=0, function_error=True)
             duration = time.monotonic() - started

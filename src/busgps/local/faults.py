@@ -11,6 +11,7 @@ timeouts. Each place that injects draws from a random generator of its own, seed
 and its own name, so a run's faults are repeatable as far as the order of calls is.
 """
 
+import argparse
 import json
 import logging
 import os
@@ -260,3 +261,11 @@ class FaultReporter:
                 logger.debug("fault counts unavailable: %s", error)
                 return
         write_fault_report(self._path, fault_report(self._spec, *counts))
+
+
+def fault_spec_argument(text: str) -> FaultSpec:
+    """A fault spec given on a command line: argparse's type, its error the spec's own message."""
+    try:
+        return FaultSpec.parse(text)
+    except FaultSpecError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -11,20 +11,18 @@ from typing import Any
 from busgps import aws_limits
 from busgps.models.api import position_view, to_json
 from busgps.models.position import Position
+from busgps.models.websocket import always_sent_fields
 
 
 class InvalidSubscription(ValueError):
     """A subscribe message the schema allows but that names no place or bus; the message says why."""
 
 
-# Sent whatever fields a subscription names: without them a bus is not a position.
-ALWAYS_SENT = ("busId", "latitude", "longitude", "timestamp")
-
-
 @dataclass(frozen=True)
 class Subscription:
     """Which buses one connection follows (all of them, those inside `bbox`, or those in `bus_ids`),
-    and which of their fields it is sent (`fields` and ALWAYS_SENT, or every field)."""
+    and which of their fields it is sent (`fields` and those the protocol requires of a bus, or every
+    field)."""
 
     # (minLon, minLat, maxLon, maxLat); minLon > maxLon crosses the antimeridian.
     bbox: tuple[Decimal, Decimal, Decimal, Decimal] | None = None
@@ -35,7 +33,7 @@ class Subscription:
     def from_message(cls, message: dict[str, Any]) -> "Subscription":
         """The subscription of a subscribe message that the protocol's schema accepted."""
         named = message.get("fields")
-        fields = frozenset(named).union(ALWAYS_SENT) if named is not None else None
+        fields = frozenset(named).union(always_sent_fields()) if named is not None else None
         bbox = message.get("bbox")
         if bbox is not None:
             min_lon, min_lat, max_lon, max_lat = (Decimal(str(value)) for value in bbox)
@@ -96,6 +94,24 @@ def live_buses(positions: Iterable[Position]) -> list[LiveBus]:
 def buses_for(subscription: Subscription, buses: Sequence[LiveBus]) -> list[dict[str, Any]]:
     """The views of the buses the subscription wants, with the fields it wants."""
     return [subscription.shown(bus.view) for bus in buses if subscription.matches(bus.position)]
+
+
+# Messages already built for a batch, by the fields and the buses they carry.
+SharedMessages = dict[tuple[frozenset[str] | None, tuple[str, ...]], list[str]]
+
+
+def positions_messages(
+    subscription: Subscription, buses: Sequence[LiveBus], shared: SharedMessages
+) -> list[str]:
+    """The `positions` messages of the buses the subscription wants (none if it wants none of them).
+    Subscribers who want the same buses with the same fields share messages built once in `shared`."""
+    wanted = [bus for bus in buses if subscription.matches(bus.position)]
+    if not wanted:
+        return []
+    key = (subscription.fields, tuple(bus.position.bus_id for bus in wanted))
+    if key not in shared:
+        shared[key] = framed_messages("positions", [subscription.shown(bus.view) for bus in wanted])
+    return shared[key]
 
 
 # Room for the part and parts numbers: up to 6 digits each (a million frames is far beyond any batch).

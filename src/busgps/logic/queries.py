@@ -7,7 +7,7 @@ from typing import Any
 from busgps.logic import exports
 from busgps.logic.errors import InvalidParameter, NotFound
 from busgps.logic.ports import PositionReader
-from busgps.logic.times import InvalidTime, parse_query_time_ms
+from busgps.logic.times import EPOCH_DIGITS, InvalidTime, parse_query_time_ms
 from busgps.models.api import geojson_feature, legacy_view, position_view
 from busgps.models.position import BUS_ID_PATTERN
 
@@ -22,7 +22,6 @@ _BUS_ID_RULE = "1-64 characters of letters, digits, '-', '_', '.' or ':'"
 # Cursors say where the previous page ended, plainly, so that any value of their form is a place to
 # continue from: the last bus id of a bus list; the time of the last fix of a bus's history; the time
 # and bus id of the last fix of a fleet window.
-_TIME_CURSOR = re.compile("[0-9]{1,13}")
 _FLEET_CURSOR = re.compile("([0-9]{1,13}):(.+)")
 
 
@@ -71,7 +70,7 @@ def bus_list_cursor(value: str) -> str:
 
 def time_cursor(value: str) -> int:
     """The time (epoch milliseconds) a page of a bus's history continues from."""
-    if not _TIME_CURSOR.fullmatch(value):
+    if not EPOCH_DIGITS.fullmatch(value):
         raise _invalid_cursor("epoch milliseconds")
     return int(value)
 

@@ -11,7 +11,7 @@ _MILLISECONDS_FROM = 100_000_000_000
 _EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 # A bound of a window in a query, exactly as the API document writes it: epoch digits, or an RFC 3339
 # date-time (ISO-8601's internet profile: a full date, a full time, and a zone).
-_EPOCH = re.compile("[0-9]{1,13}")
+EPOCH_DIGITS = re.compile("[0-9]{1,13}")
 _DATE_TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
@@ -62,28 +62,29 @@ def parse_time_ms(value: Any) -> int:
                 f"{value!r} is neither epoch seconds or milliseconds (digits) nor an ISO-8601 date and "
                 "time such as 2026-12-01T08:30:00Z"
             )
-        try:
-            moment = datetime.fromisoformat(value.upper())
-        except ValueError:
-            raise InvalidTime(f"{value!r} is not a date and time of the calendar") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        # Whole milliseconds, counted exactly (a float's product could fall a millisecond short).
-        return _from_number(Decimal((moment - _EPOCH_START) // timedelta(milliseconds=1)))
+        return _from_number(Decimal(_iso_ms(value)))
     raise InvalidTime("must be epoch seconds, epoch milliseconds or an ISO-8601 time")
+
+
+def _iso_ms(value: str) -> int:
+    """Epoch milliseconds of an ISO-8601 date and time that its pattern let through, UTC without a zone."""
+    try:
+        moment = datetime.fromisoformat(value.upper())
+    except ValueError:
+        raise InvalidTime(f"{value!r} is not a date and time of the calendar") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    # Whole milliseconds, counted exactly (a float's product could fall a millisecond short).
+    return (moment - _EPOCH_START) // timedelta(milliseconds=1)
 
 
 def parse_query_time_ms(value: str) -> int:
     """A window's bound as a query gives it: epoch seconds or milliseconds (1 to 13 digits), or an RFC
     3339 date-time such as 2026-12-01T08:30:00Z. Any such time is a bound, even before 1970."""
-    if _EPOCH.fullmatch(value):
+    if EPOCH_DIGITS.fullmatch(value):
         return _from_number(Decimal(value))
     if _DATE_TIME.fullmatch(value):
-        try:
-            moment = datetime.fromisoformat(value.upper())
-        except ValueError:
-            raise InvalidTime(f"{value!r} is not a date and time of the calendar") from None
-        return math.floor(moment.timestamp() * 1000)
+        return _iso_ms(value)
     raise InvalidTime(
         f"{value!r} is neither epoch milliseconds or seconds (digits) nor an RFC 3339 date-time such "
         "as 2026-12-01T08:30:00Z"

@@ -37,6 +37,11 @@ def map_fields() -> list[str]:
     return list(protocol_schema()["x-map-fields"])
 
 
+def always_sent_fields() -> frozenset[str]:
+    """The fields of every bus a message carries, whatever fields a subscription names."""
+    return frozenset(protocol_schema()["$defs"]["bus"]["required"])
+
+
 def message_routes() -> list[str]:
     """The routes a client selects with its message's `action`."""
     return list(protocol_schema()["x-client-messages"])

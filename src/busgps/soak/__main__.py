@@ -4,17 +4,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from busgps.local.faults import FaultSpec, FaultSpecError
+from busgps.local.faults import fault_spec_argument
 from busgps.soak.plan import SoakPlan
 from busgps.soak.report import render_checks, summary_line
 from busgps.soak.run import SoakOptions, run_soak
-
-
-def _fault_spec(text: str) -> FaultSpec:
-    try:
-        return FaultSpec.parse(text)
-    except FaultSpecError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,7 +26,7 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--faults",
-        type=_fault_spec,
+        type=fault_spec_argument,
         default=defaults.faults,
         help="what `busgps local up --faults` injects (default: %(default)s)",
     )

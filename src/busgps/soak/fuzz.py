@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from busgps.logic.queries import FLEET_WINDOW_MAX_MS
 from busgps.logic.records import MAX_FUTURE_SKEW_MS, InvalidPosition, position_of
 from busgps.logic.times import (
     DEVICE_DATE_TIME_PATTERN,
@@ -43,7 +44,7 @@ from busgps.logic.times import (
 
 # The routes whose `from` and `to` make a window, and the longest window of each (None: any).
 WINDOW_ROUTES: dict[str, timedelta | None] = {
-    "/v1/positions": timedelta(hours=1),
+    "/v1/positions": timedelta(milliseconds=FLEET_WINDOW_MAX_MS),
     "/v1/buses/{busId}/positions": None,
 }
 # A window that ends before this is moved to end within the last hour: history keeps at least a day.
@@ -107,11 +108,11 @@ def keep_window_rules(case: Any, now: datetime | None = None) -> Any:
         if longest is not None:
             end = min(end, start + int(longest.total_seconds() * 1000))
     if end is not None and end < now_ms - _KEPT_AT_LEAST.total_seconds() * 1000:
-        shift = now_ms - 3600 * 1000 - end
+        shift = now_ms - FLEET_WINDOW_MAX_MS - end
         end += shift
         start = None if start is None else start + shift
     if start is not None and end is None and start > now_ms:
-        start = now_ms - 3600 * 1000
+        start = now_ms - FLEET_WINDOW_MAX_MS
     for name, value in (("from", start), ("to", end)):
         if value is not None and value != _bound_ms(query[name]):
             query[name] = _iso(value)

@@ -21,6 +21,7 @@ import requests
 from busgps.client.api import BusGpsClient
 from busgps.client.auth import CognitoTokenSource, cognito_client
 from busgps.client.target import resolve_target
+from busgps.local.config import DEFAULT_SETTINGS_PATH
 from busgps.local.faults import FAULTS_FILE_NAME, KINDS, FaultSpec
 from busgps.local.launcher import start_stack, wait_until_healthy
 from busgps.soak.fuzz import FuzzFindings, fuzz_stack
@@ -45,7 +46,7 @@ _TIMEOUT_SETTING = re.compile(r"^lambda_timeout_seconds\s*=.*$", re.MULTILINE)
 class SoakOptions:
     plan: SoakPlan = field(default_factory=SoakPlan)
     faults: FaultSpec = field(default_factory=lambda: FaultSpec.parse("all,seed=7"))
-    settings_path: Path = Path("terraform") / "environments" / "local.tfvars"
+    settings_path: Path = DEFAULT_SETTINGS_PATH
     # Each injected timeout costs this much of a shard's time; None keeps the settings' own.
     lambda_timeout_seconds: int | None = 10
     # The drain is given up once nothing more has become visible for this long.
@@ -139,7 +140,10 @@ class SoakResult:
             (f"faults: {kind}", thousands(self.faults.get(kind, 0))) for kind in KINDS if kind in self.faults
         ]
         rows += [
-            ("ingest, fixes/s (4 clients, POST /v1/positions)", f"{tally.fixes_per_second:,.0f}"),
+            (
+                f"ingest, fixes/s ({self.plan.clients} clients, POST /v1/positions)",
+                f"{tally.fixes_per_second:,.0f}",
+            ),
             ("drain after the last POST: latest right", _seconds(self.drain.latest_seconds)),
             ("drain after the last POST: history complete", _seconds(self.drain.history_seconds)),
             ("peak memory of the stack (all its processes)", f"{self.peak_stack_bytes / 2**20:,.0f} MiB"),

@@ -23,13 +23,13 @@ from typing import Any, TypeVar
 from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
 from busgps.client.models import BusPosition, Position
 from busgps.client.target import STACK_FILE_VARIABLE
+from busgps.logic.queries import EXPORT_MAX_LIMIT, FLEET_WINDOW_MAX_MS, MAX_LIMIT
 from busgps.soak.plan import Fleet
 
 # The most a /v1 page holds: a bus's JSON history, the bus list, a fleet window.
-HISTORY_PAGE = 1000
-BUS_PAGE = 1000
-FLEET_PAGE = 10_000
-FLEET_WINDOW = timedelta(hours=1)
+HISTORY_PAGE = BUS_PAGE = MAX_LIMIT
+FLEET_PAGE = EXPORT_MAX_LIMIT
+FLEET_WINDOW = timedelta(milliseconds=FLEET_WINDOW_MAX_MS)
 POLL_SECONDS = 2.0
 SLOW_POLL_SECONDS = 10.0
 PROGRESS_SECONDS = 15.0

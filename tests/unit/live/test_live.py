@@ -7,7 +7,6 @@ import pytest
 
 from busgps import aws_limits
 from busgps.logic.live import (
-    ALWAYS_SENT,
     InvalidSubscription,
     LiveBus,
     Subscription,
@@ -18,6 +17,7 @@ from busgps.logic.live import (
 )
 from busgps.models.api import position_view, to_json
 from busgps.models.position import Position
+from busgps.models.websocket import always_sent_fields
 
 
 def fix(bus_id: str, time_ms: int, lon: str = "13.4", lat: str = "52.5", sequence: str = "1") -> Position:
@@ -101,7 +101,7 @@ def test_named_fields_keep_those_and_the_position_itself_and_none_keeps_every_fi
     # When each one's buses are taken
     (shown,) = buses_for(speed_only, buses)
     # Then the first gets busId, latitude, longitude, timestamp and speed; the second the whole view
-    assert shown == {name: position_view(position)[name] for name in (*ALWAYS_SENT, "speed")}
+    assert shown == {name: position_view(position)[name] for name in (*always_sent_fields(), "speed")}
     assert buses_for(everything, buses) == [position_view(position)]
 
 

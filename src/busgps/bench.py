@@ -5,7 +5,9 @@ without the stage's throttling), then measures, each figure printed beside its g
 - POST->GET freshness: from an accepted POST /post-gps until GET /v1/buses/{busId} shows that
   position (p50 and p99), in both modes of the consumer's event source mapping: enhanced fan-out
   with no batching window (the local settings, and production's), and polling with a 1 s batching
-  window (sandbox's and staging's), on a second stack whose settings file differs only there;
+  window (sandbox's and staging's), on a second stack whose settings file differs only there; the
+  first fixes after a start, which wait for the execution environments' cold starts, are timed
+  apart from the steady state the goal is about;
 - the consumer's drain (`busgps.bench_volume`): fixes put straight on the stream, until stored;
 - reads at volume (`busgps.bench_volume`): with an hour of a 1,000-bus fleet stored (720,000 fixes),
   GET latest, one page of history and the whole fleet's listing through the local REST API;
@@ -67,6 +69,9 @@ if TYPE_CHECKING:
 STACK_STOP_TIMEOUT_SECONDS = 15.0
 FRESHNESS_POLL_SECONDS = 0.05
 FRESHNESS_GIVE_UP_SECONDS = 15.0
+# Fixes timed first after a start, apart: each shard's first batch starts the consumer's execution
+# environment (a cold start, as on Lambda), and 16 buses reach both shards with near certainty.
+COLD_START_SAMPLES = 16
 BATCH_SIZE = 100
 FEED_FLEETS = (1_000, 10_000)
 FEED_BUILD_REPEATS = 3
@@ -152,6 +157,16 @@ def run_for(seconds: float, max_records: int, workers: int, send: Callable[[int]
     for thread in threads:
         thread.join(seconds + 30.0)
     return Rate(records=written[0], seconds=time.monotonic() - started, failures=failures[0])
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """POST->GET delays of one consumer mode: the first fixes after the stack started (cold starts),
+    then the steady state, with how many of those were refused or never shown."""
+
+    cold: list[float]
+    delays: list[float]
+    unseen: int
 
 
 @dataclass
@@ -264,6 +279,12 @@ class Bench:
 
     def _position(self, bus_id: str) -> Position:
         return Position(bus_id, 38.7223, -9.1393, timestamp=datetime.now(UTC), speed=9.0, bearing=45.0)
+
+    def freshness_after_start(self, samples: int) -> Freshness:
+        """The first `COLD_START_SAMPLES` fixes, then `samples` more: the goal is the steady state's."""
+        cold, cold_unseen = self.freshness(COLD_START_SAMPLES)
+        delays, unseen = self.freshness(samples)
+        return Freshness(cold, delays, cold_unseen + unseen)
 
     def freshness(self, samples: int) -> tuple[list[float], int]:
         """Seconds from each accepted POST until GET shows it, and how many were refused or never showed."""
@@ -487,14 +508,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         with local_stack(Path.cwd(), polling_settings(settings_text)) as polling_stack:
             print("busgps bench: measuring freshness (polling)...", file=sys.stderr, flush=True)
-            polled, polled_unseen = Bench(polling_stack.details, arguments.workers).freshness(
-                arguments.samples
-            )
+            polled = Bench(polling_stack.details, arguments.workers).freshness_after_start(arguments.samples)
         print("busgps bench: starting a local stack (the local settings)...", file=sys.stderr, flush=True)
         with local_stack(Path.cwd()) as stack:
             bench = Bench(stack.details, arguments.workers)
             print("busgps bench: measuring freshness (enhanced fan-out)...", file=sys.stderr, flush=True)
-            delays, unseen = bench.freshness(arguments.samples)
+            pushed_fresh = bench.freshness_after_start(arguments.samples)
             # Before the ingest rounds, as freshness: their backlog would keep the emulator busy for minutes.
             print(
                 f"busgps bench: measuring live push with {PUSH_SUBSCRIBERS} subscribers...",
@@ -535,7 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     combined = {kind: combine(parts) for kind, parts in rates.items()}
-    print(report(delays, unseen, combined, arguments.workers, stack.stop_seconds))
+    print(report(pushed_fresh, combined, arguments.workers, stack.stop_seconds))
     print()
     print(feed_report(feed_builds, not_modified))
     print()
@@ -543,10 +562,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(history_report(history))
     print()
-    freshness = {"enhanced fan-out": (delays, unseen), "polling, 1 s window": (polled, polled_unseen)}
+    freshness = {"enhanced fan-out": pushed_fresh, "polling, 1 s window": polled}
     print(goals_report(freshness, combined, volume, recorded_test_time(Path.cwd())))
     print(f"\n(the run took {time.monotonic() - started:.0f}s on {os.cpu_count()} CPUs)")
-    return 0 if delays else 1
+    return 0 if pushed_fresh.delays else 1
 
 
 @dataclass(frozen=True)
@@ -608,7 +627,7 @@ def recorded_test_time(repository: Path) -> tuple[float, str] | None:
 
 
 def goals_report(
-    freshness: dict[str, tuple[list[float], int]],
+    freshness: dict[str, Freshness],
     rates: dict[str, Rate],
     volume: Volume,
     test_time: tuple[float, str] | None,
@@ -620,15 +639,24 @@ def goals_report(
         verdict = "n/a" if met is None else ("met" if met else "NOT met")
         rows.append((label, value, f"{goal} ({verdict})" + (f"; {note}" if note else "")))
 
-    for mode, (delays, unseen) in freshness.items():
+    for mode, measured in freshness.items():
+        delays = measured.delays
         p99 = percentile(delays, 0.99) if delays else None
         row(
             f"freshness p99, {mode}",
             "n/a" if p99 is None else f"{p99:.3f} s",
             f"<= {FRESHNESS_P99_GOAL_SECONDS} s",
-            None if p99 is None else p99 <= FRESHNESS_P99_GOAL_SECONDS and not unseen,
+            None if p99 is None else p99 <= FRESHNESS_P99_GOAL_SECONDS and not measured.unseen,
             f"p50 {percentile(delays, 0.5):.3f} s, {len(delays)} samples" if delays else "",
         )
+        if measured.cold:
+            row(
+                f"freshness after a start, {mode}",
+                f"max {max(measured.cold):.3f} s",
+                "reported (cold starts)",
+                None,
+                f"the first {len(measured.cold)} fixes, p50 {percentile(measured.cold, 0.5):.3f} s",
+            )
     gateway, direct = rates["gateway"], rates["direct"]
     ratio = gateway.per_second / direct.per_second if direct.per_second else float("nan")
     row(
@@ -681,12 +709,12 @@ def goals_report(
     return render_table(rows, ("measure", "value", "goal"))
 
 
-def report(
-    delays: Sequence[float], unseen: int, rates: dict[str, Rate], workers: int, stop_seconds: float | None
-) -> str:
+def report(freshness: Freshness, rates: dict[str, Rate], workers: int, stop_seconds: float | None) -> str:
     rows: list[tuple[str, str, str]] = []
+    delays = freshness.delays
     sample_note = (
-        f"{len(delays)} samples, {unseen} refused or not shown within {FRESHNESS_GIVE_UP_SECONDS:.0f}s"
+        f"{len(delays)} samples after the first {len(freshness.cold)}, "
+        f"{freshness.unseen} refused or not shown within {FRESHNESS_GIVE_UP_SECONDS:.0f}s"
     )
     if delays:
         rows.append(("POST->GET freshness p50", f"{percentile(delays, 0.50):.3f} s", sample_note))

@@ -7,6 +7,7 @@ import pytest
 
 from busgps import bench_volume
 from busgps.bench import (
+    Freshness,
     Rate,
     Volume,
     combine,
@@ -80,12 +81,14 @@ def test_the_report_is_a_table_with_freshness_and_ratios():
     }
 
     # When reported
-    table = report([1.0, 1.2, 1.4], unseen=0, rates=rates, workers=4, stop_seconds=1.25)
+    freshness = Freshness(cold=[2.5], delays=[1.0, 1.2, 1.4], unseen=0)
+    table = report(freshness, rates=rates, workers=4, stop_seconds=1.25)
 
     # Then each figure is on its own row
     lines = table.splitlines()
     assert lines[0].split() == ["metric", "value", "note"]
     assert any(line.startswith("POST->GET freshness p50") and "1.200 s" in line for line in lines)
+    assert any(line.startswith("POST->GET freshness p50") and "after the first 1," in line for line in lines)
     assert any(line.startswith("gateway / direct (PutRecord)") and " 0.25 " in line for line in lines)
     assert any(line.startswith("gateway / direct (PutRecords)") and "0.50" in line for line in lines)
     assert any(line.startswith("stop, SIGTERM to exit") and "1.25 s" in line for line in lines)
@@ -155,7 +158,10 @@ def test_the_goals_table_puts_each_figure_beside_its_goal():
             fleet_window=bench_volume.FleetWindow(fixes=720_000, pages=72, seconds=41.5),
         ),
     )
-    freshness = {"enhanced fan-out": ([0.2] * 10, 0), "polling, 1 s window": ([1.3] * 10, 0)}
+    freshness = {
+        "enhanced fan-out": Freshness(cold=[0.6, 0.1], delays=[0.2] * 10, unseen=0),
+        "polling, 1 s window": Freshness(cold=[], delays=[1.3] * 10, unseen=0),
+    }
     # When reported
     lines = goals_report(freshness, rates, volume, (420.0, "2026-12-03T12:00:00Z")).splitlines()
 
@@ -168,6 +174,10 @@ def test_the_goals_table_puts_each_figure_beside_its_goal():
     assert "0.200 s" in row("freshness p99, enhanced fan-out")
     assert "(met)" in row("freshness p99, enhanced")
     assert "(NOT met)" in row("freshness p99, polling")
+    # and the cold starts after a start are shown apart, against no goal
+    assert "max 0.600 s" in row("freshness after a start, enhanced fan-out")
+    assert "the first 2 fixes" in row("freshness after a start, enhanced fan-out")
+    assert not [line for line in lines if line.startswith("freshness after a start, polling")]
     assert "0.95" in row("ingest, gateway / direct")
     assert "(met)" in row("ingest")
     assert "500 fixes/s" in row("consumer drain")

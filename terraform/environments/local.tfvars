@@ -37,7 +37,7 @@ feed_max_age_seconds = 90
 feed_refresh_seconds = 2
 
 # Enhanced fan-out: the stream pushes records to the consumer as they arrive (locally: read when the
-# ingest puts records, not polled every 0.2 s), and each batch is invoked at once (no batching window).
+# emulator signals a put, not polled every 0.2 s), and each batch is invoked at once (no batching window).
 consumer_enhanced_fan_out               = true
 consumer_batch_size                     = 100
 consumer_batching_window_seconds        = 0

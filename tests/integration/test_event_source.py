@@ -13,9 +13,10 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamModel
 
+from busgps.local import event_source
 from busgps.local.config import load_environment_settings
+from busgps.local.emulator import MotoServer
 from busgps.local.event_source import (
-    ENHANCED_FAN_OUT_IDLE_READ_INTERVAL_SECONDS,
     MINIMUM_POLL_INTERVAL_SECONDS,
     EventSourceMappingConfig,
     KinesisEventSourceMapping,
@@ -229,40 +230,51 @@ def test_with_enhanced_fan_out_each_record_is_delivered_as_it_arrives(
     assert pushed.read_interval_seconds < MINIMUM_POLL_INTERVAL_SECONDS <= config.read_interval_seconds
 
 
-def test_an_idle_pushed_shard_waits_for_this_process_s_next_put_instead_of_reading_again(
-    stream: tuple[str, str], config: EventSourceMappingConfig
+def test_an_idle_pushed_shard_waits_for_the_emulator_s_next_put_instead_of_reading_again(
+    config: EventSourceMappingConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given an enhanced fan-out mapping told of the puts made through one session (as the local stack's
-    # ingest is), whose reads of the stream's two shards are counted
-    pushed = replace(config, stream_consumer_arn=register_consumer(stream[1]))
+    # Given an emulator of its own that signals each put on a stream to `writes`, with a two-shard
+    # stream, and an enhanced fan-out mapping told of those signals, whose reads are counted, and
+    # whose idle shards would wait a minute before reading again unless a put is signalled
+    monkeypatch.setattr(event_source, "ENHANCED_FAN_OUT_IDLE_READ_INTERVAL_SECONDS", 60.0)
     writes = StreamWrites()
-    ingest_session = boto3.Session()
-    writes.note_puts_of(ingest_session)
-    kinesis = boto3.client("kinesis")
-    reads: list[float] = []
-    kinesis.meta.events.register("before-call.kinesis.GetRecords", lambda **_: reads.append(time.monotonic()))
-    handler = RecordingHandler()
-    with KinesisEventSourceMapping(pushed, handler, kinesis, boto3.client("sqs"), stream_writes=writes):
-        wait_until(lambda: len(reads) >= 4)  # each shard read, and found empty, twice
-        # When nothing is put for a second
-        before_idle = len(reads)
-        time.sleep(1.0)
-        idle_reads = len(reads) - before_idle
-        # And then a record is put through that session
-        ingest_kinesis = ingest_session.client("kinesis")
-        ingest_kinesis.put_record(
-            StreamName=stream[0],
-            Data=b"position-0",
-            PartitionKey="bus-1",
-            ExplicitHashKey=FIRST_SHARD_HASH_KEY,
+    with MotoServer(on_stream_put=writes.note) as emulator:
+        kinesis = boto3.client("kinesis", endpoint_url=emulator.endpoint_url)
+        kinesis.create_stream(StreamName="signalled", ShardCount=2)
+        kinesis.get_waiter("stream_exists").wait(StreamName="signalled", WaiterConfig={"Delay": 1})
+        stream_arn = kinesis.describe_stream_summary(StreamName="signalled")["StreamDescriptionSummary"][
+            "StreamARN"
+        ]
+        consumer = kinesis.register_stream_consumer(StreamARN=stream_arn, ConsumerName="busgps-test-consumer")
+        pushed = replace(
+            config, stream_arn=stream_arn, stream_consumer_arn=consumer["Consumer"]["ConsumerARN"]
         )
-        wait_until(lambda: handler.all_data() == [b"position-0"])
-        noted = writes.count
+        reads: list[float] = []
+        kinesis.meta.events.register(
+            "before-call.kinesis.GetRecords", lambda **_: reads.append(time.monotonic())
+        )
+        handler = RecordingHandler()
+        with KinesisEventSourceMapping(pushed, handler, kinesis, boto3.client("sqs"), stream_writes=writes):
+            wait_until(lambda: len(reads) >= 2)  # each shard read, and found empty
+            # When nothing is put for a second
+            before_idle = len(reads)
+            time.sleep(1.0)
+            idle_reads = len(reads) - before_idle
+            # And then a record is put by a client of its own, as a device's batch or a bench would
+            boto3.client("kinesis", endpoint_url=emulator.endpoint_url).put_record(
+                StreamName="signalled",
+                Data=b"position-0",
+                PartitionKey="bus-1",
+                ExplicitHashKey=FIRST_SHARD_HASH_KEY,
+            )
+            # Then its record is handed to the function long before the shard's next idle read
+            wait_until(lambda: handler.all_data() == [b"position-0"], timeout=30.0)
+            signalled = writes.count
 
-    # Then the idle shards were read at most once an idle interval each, not every 50 ms (40 reads)
-    assert idle_reads <= 2 * (1.0 / ENHANCED_FAN_OUT_IDLE_READ_INTERVAL_SECONDS + 1)
-    # And the put was noted, and its record handed to the function
-    assert noted == 1
+    # And the idle shards were not read again, not every 50 ms (20 reads a shard)
+    assert idle_reads == 0
+    # And the put alone was signalled: no other call is
+    assert signalled == 1
 
 
 def test_a_noted_write_wakes_whoever_waits_for_the_next_one() -> None:

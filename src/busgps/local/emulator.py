@@ -4,12 +4,18 @@ moto runs as its own process so that it uses the second core and can be reached 
 its endpoint, exactly as the stack's own code reaches it. Where moto would lose or slow down data,
 `moto_fixes` makes it behave as AWS does. That process ends when the one that started
 it ends, even by SIGKILL, so that a killed stack never leaves an emulator holding its port.
+
+moto pushes nothing, where Kinesis enhanced fan-out pushes each record to its consumers as it
+arrives: the process tells its starter of every PutRecord(s) it answers, whoever made it, so that
+the local event source mapping reads a shard when records arrive rather than polling it empty.
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import secrets
+import select
 import signal
 import socket
 import string
@@ -17,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -42,6 +49,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+STREAM_PUTS = frozenset({"Kinesis_20131202.PutRecord", "Kinesis_20131202.PutRecords"})
+
 # moto's default account: its ARNs and queue URLs carry it.
 LOCAL_ACCOUNT_ID = "123456789012"
 DEMO_USERNAME = "demo-device"
@@ -65,11 +74,20 @@ def free_port(host: str = "127.0.0.1") -> int:
 class MotoServer:
     """A moto server process on host:port, stopped when the context ends."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, faults: FaultSpec | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: FaultSpec | None = None,
+        on_stream_put: Callable[[], None] | None = None,
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         # The services' faults to inject into the emulator's answers (busgps.local.emulator_faults).
         self.faults = faults if faults is not None and faults.injects_any(EMULATOR_KINDS) else None
+        # Called in a thread of this process after the emulator has answered PutRecord(s) calls
+        # (once for puts that come close together).
+        self._on_stream_put = on_stream_put
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -79,11 +97,26 @@ class MotoServer:
     def start(self, timeout_seconds: float = 30.0) -> None:
         self._refuse_a_busy_port()
         faults = ["--faults", str(self.faults)] if self.faults is not None else []
+        puts_signal: list[str] = []
+        passed_fds: list[int] = []
+        if self._on_stream_put is not None:
+            signals, signal_end = os.pipe()
+            puts_signal = ["--stream-puts-fd", str(signal_end)]
+            passed_fds = [signal_end]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__, "-H", self.host, "-p", str(self.port), *faults],
+            [sys.executable, "-m", __name__, "-H", self.host, "-p", str(self.port), *faults, *puts_signal],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            pass_fds=passed_fds,
         )
+        if self._on_stream_put is not None:
+            os.close(signal_end)  # the emulator's copy alone: the pipe ends when the emulator does
+            threading.Thread(
+                target=_relay_stream_puts,
+                args=(signals, self._on_stream_put),
+                name="emulator-stream-puts",
+                daemon=True,
+            ).start()
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -128,6 +161,29 @@ class MotoServer:
                 raise EmulatorError(
                     f"port {self.port} is already in use: stop what listens there or pass --emulator-port"
                 )
+
+
+def _relay_stream_puts(signals: int, on_stream_put: Callable[[], None]) -> None:
+    with os.fdopen(signals, "rb", buffering=0) as pipe:
+        while pipe.read(select.PIPE_BUF):  # b"" once the emulator has ended
+            on_stream_put()
+
+
+class StreamPutSignal:
+    """moto's app, writing a byte to `signal_fd` after it has answered each PutRecord(s) call."""
+
+    def __init__(self, app: Any, signal_fd: int) -> None:
+        self._app = app
+        self._signal_fd = signal_fd
+        os.set_blocking(signal_fd, False)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        answer: Iterable[bytes] = self._app(environ, start_response)
+        if environ.get("HTTP_X_AMZ_TARGET") in STREAM_PUTS:
+            # A full pipe already wakes the reader; a closed one means the stack has gone.
+            with contextlib.suppress(BlockingIOError, BrokenPipeError):
+                os.write(self._signal_fd, b"p")
+        return answer
 
 
 @dataclass(frozen=True)
@@ -293,11 +349,12 @@ def serve_while_parent_lives(arguments: list[str]) -> None:
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
     parser.add_argument("--faults", type=FaultSpec.parse, help="faults to inject (busgps.local.faults)")
+    parser.add_argument("--stream-puts-fd", type=int, help="a pipe to write a byte to after each put")
     options = parser.parse_args(arguments)
-    serve(options.host, options.port, options.faults)
+    serve(options.host, options.port, options.faults, options.stream_puts_fd)
 
 
-def serve(host: str, port: int, faults: FaultSpec | None) -> None:
+def serve(host: str, port: int, faults: FaultSpec | None, stream_puts_fd: int | None = None) -> None:
     """What moto's own `moto_server` does, with the fixes, and the faults if any, in front of its app."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -316,6 +373,8 @@ def serve(host: str, port: int, faults: FaultSpec | None) -> None:
     app: Any = DomainDispatcherApplication(create_backend_app)
     if faults is not None:
         app = FaultInjection(app, faults)
+    if stream_puts_fd is not None:
+        app = StreamPutSignal(app, stream_puts_fd)
     # No line per request: nobody reads it (the output goes nowhere), and formatting it costs the
     # emulator a tenth of its time under load.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -12,10 +12,11 @@ It does what Lambda documents for a Kinesis or DynamoDB Streams source with `Rep
 - with enhanced fan-out (a stream consumer's ARN), Kinesis pushes each shard's records to Lambda as
   they arrive (SubscribeToShard, about 70 ms on AWS) instead of Lambda polling the shard, free of the
   5 GetRecords a second of a shard's shared throughput; moto has no SubscribeToShard, so here each
-  shard is read again at once while records come, and once a read finds nothing, when this process
-  puts records on the stream (`StreamWrites`: the local stack's ingest does), at most every
-  `ENHANCED_FAN_OUT_READ_INTERVAL_SECONDS`, and every `ENHANCED_FAN_OUT_IDLE_READ_INTERVAL_SECONDS`
-  for records others put (an idle stack's reads of empty shards cost a third of a core otherwise);
+  shard is read again at once while records come, and once a read finds nothing, when the emulator
+  signals a put on the stream by anyone (`StreamWrites`), at most every
+  `ENHANCED_FAN_OUT_READ_INTERVAL_SECONDS`, and at least every
+  `ENHANCED_FAN_OUT_IDLE_READ_INTERVAL_SECONDS` (an idle stack's reads of empty shards cost a third
+  of a core otherwise);
 - the handler gets the exact event shape of its source and a Lambda-like context;
 - `batchItemFailures` checkpoints at the lowest failed sequence number and retries from there; an
   empty, malformed or unknown `itemIdentifier` fails the whole batch;
@@ -52,7 +53,6 @@ from busgps.local.faults import MAPPING_KINDS, FaultCounts, FaultSpec, Invocatio
 from busgps.local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
-    import boto3
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_kinesis import KinesisClient
     from mypy_boto3_sqs import SQSClient
@@ -67,7 +67,7 @@ MINIMUM_POLL_INTERVAL_SECONDS = 0.2
 # How often a shard is read for an enhanced fan-out mapping, standing in for Kinesis's push (records
 # reach an enhanced fan-out consumer about 70 ms after they were written, on AWS).
 ENHANCED_FAN_OUT_READ_INTERVAL_SECONDS = 0.05
-# How often such a shard is read while nothing tells of new records (records put by other processes).
+# How often such a shard is read while no put is signalled (a safety net: the emulator signals them).
 ENHANCED_FAN_OUT_IDLE_READ_INTERVAL_SECONDS = 0.25
 # GetRecords returns at most this many records per call.
 GET_RECORDS_LIMIT = 10000
@@ -618,8 +618,9 @@ def _iso_timestamp(epoch_seconds: float) -> str:
 
 
 class StreamWrites:
-    """Counts this process's writes to a stream, so that a pushed shard's reader waits for the next one
-    instead of reading an empty shard again and again."""
+    """Counts the writes to a stream that the emulator signals (`MotoServer(on_stream_put=...)`), so
+    that a pushed shard's reader waits for the next one instead of reading an empty shard again and
+    again."""
 
     def __init__(self) -> None:
         self._count = 0
@@ -638,11 +639,6 @@ class StreamWrites:
         """Return once a write after the `count`th is noted, or after `timeout_seconds`."""
         with self._changed:
             self._changed.wait_for(lambda: self._count != count, timeout_seconds)
-
-    def note_puts_of(self, session: "boto3.Session") -> None:
-        """Note every PutRecord(s) made through the clients `session` creates from now on."""
-        for operation in ("PutRecord", "PutRecords"):
-            session.events.register(f"after-call.kinesis.{operation}", lambda **_: self.note())
 
 
 class ShardPoller(threading.Thread):

@@ -319,7 +319,11 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     ingest_socket = _bind(options.host, options.ingest_port, option="--ingest-port")
     running.callback(ingest_socket.close)
 
-    emulator = MotoServer(options.host, options.emulator_port, options.faults)
+    # The emulator's puts, whoever makes them, tell the consumer's pushed shard readers to read.
+    stream_writes = StreamWrites()
+    emulator = MotoServer(
+        options.host, options.emulator_port, options.faults, on_stream_put=stream_writes.note
+    )
     try:
         emulator.start()
     except RuntimeError as error:
@@ -342,10 +346,7 @@ def _start(options: StackOptions, stop: threading.Event, running: contextlib.Exi
     if options.log_level:
         os.environ["POWERTOOLS_LOG_LEVEL"] = options.log_level
     # The handlers' clients come from boto3's default session: hold it to AWS's limits, as in tests.
-    handlers_session = guard_default_session()
-    # The ingest's puts tell the consumer's pushed shard readers to read (moto pushes nothing).
-    stream_writes = StreamWrites()
-    stream_writes.note_puts_of(handlers_session)
+    guard_default_session()
     arns = LocalArns.for_settings(settings)
 
     # After the environment is set, as Lambda imports them.

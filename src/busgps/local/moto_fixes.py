@@ -189,7 +189,9 @@ def _fix_dynamodb_queries() -> None:
             return []
         if not self.range_key_attr:
             return [partition]
-        return sorted(partition.values(), key=lambda item: item.range_key)
+        # By the keys' values, which moto's DynamoType compares: sorting on DynamoType itself made two
+        # Python calls of each comparison, a third of a history page's time in the emulator.
+        return sorted(partition.values(), key=lambda item: item.range_key.cast_value)
 
     signature = inspect.signature(query)
 

@@ -8,7 +8,6 @@ the position that was sent, and duplicated when history serves it more than once
 import functools
 import json
 import os
-import random
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from typing import Any, TypeVar
 from busgps.client.api import ApiError, BusGpsClient, ConnectionFailed
 from busgps.client.models import BusPosition, Position
 from busgps.client.target import STACK_FILE_VARIABLE
+from busgps.dal.retry import Backoff
 from busgps.logic.queries import EXPORT_MAX_LIMIT, FLEET_WINDOW_MAX_MS, MAX_LIMIT
 from busgps.soak.plan import Fleet
 
@@ -33,7 +33,9 @@ FLEET_WINDOW = timedelta(milliseconds=FLEET_WINDOW_MAX_MS)
 POLL_SECONDS = 2.0
 SLOW_POLL_SECONDS = 10.0
 PROGRESS_SECONDS = 15.0
-READ_TRIES = 10
+# A throttled reader waits as a device must, up to about half a minute of 429s in a row: with four
+# clients reading as fast as the stack answers, the stage's rate limit refuses some of them for a while.
+READ_BACKOFF = Backoff(max_attempts=30)
 Answer = TypeVar("Answer")
 
 FixKey = tuple[str, int]
@@ -52,16 +54,16 @@ def _same_place(sent: Position, served: BusPosition) -> bool:
 def read(call: Callable[..., Answer], *arguments: Any, **keywords: Any) -> Answer:
     """`call(*arguments, **keywords)`, a read tried again as a client must when the stage throttles it
     or the store is busy for a moment."""
-    for tries in range(READ_TRIES):
+    last_attempt = READ_BACKOFF.max_attempts - 1
+    for attempt in READ_BACKOFF.attempts():
         try:
             return call(*arguments, **keywords)
         except ApiError as error:
-            if error.status_code not in (429, 502, 503, 504) or tries == READ_TRIES - 1:
+            if error.status_code not in (429, 502, 503, 504) or attempt == last_attempt:
                 raise
         except ConnectionFailed:
-            if tries == READ_TRIES - 1:
+            if attempt == last_attempt:
                 raise
-        time.sleep(random.uniform(0, min(2.0, 0.05 * 2**tries)))
     raise AssertionError("unreachable")
 
 

@@ -164,9 +164,11 @@ class DynamoPositionStore:
     def _page(self, operation: Callable[..., Any], request: dict[str, Any], limit: int) -> Page:
         """Follow DynamoDB's pages to `limit` live items, plus one that tells whether more exist."""
         wanted = limit + 1
-        request["Limit"] = min(wanted, 1000)
         found: list[Position] = []
         while len(found) < wanted:
+            # Each page asks only for what is still wanted: a fleet's listing of 1,000 read a second
+            # page of 1,000 items (and was billed for it) to learn whether a 1,001st bus existed.
+            request["Limit"] = min(wanted - len(found), 1000)
             response = operation(**request)
             found.extend(self.layout.from_item(item) for item in response.get("Items", []))
             if "LastEvaluatedKey" not in response:

@@ -33,6 +33,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from busgps import aws_limits
+from busgps.local.in_process import invoke_in_turn
 from busgps.local.lambda_context import LambdaContext
 from busgps.models.websocket import CONNECT, DISCONNECT, selected_route
 
@@ -124,7 +125,8 @@ class LocalWebSocketApi:
         )
         try:
             answer = await asyncio.wait_for(
-                run_in_threadpool(self._handler, event, context), self._config.function_timeout_seconds
+                run_in_threadpool(invoke_in_turn, self._handler, event, context),
+                self._config.function_timeout_seconds,
             )
         except Exception:
             logger.exception("the WebSocket function failed on %s", event["requestContext"]["routeKey"])

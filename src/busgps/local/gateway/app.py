@@ -43,6 +43,7 @@ from busgps.local.gateway.responses import gateway_response
 from busgps.local.gateway.throttling import TokenBucket
 from busgps.local.gateway.validation import check_parameters, media_type
 from busgps.local.gateway.vtl import Input, MappingTemplateError, render_mapping_template
+from busgps.local.in_process import invoke_in_turn
 
 _LOG = logging.getLogger(__name__)
 # API Gateway's longest integration timeout, by default.
@@ -288,7 +289,7 @@ class LocalApiGateway:
         )
         try:
             result = await asyncio.wait_for(
-                run_in_threadpool(handler, event, context), min(timeout, function_timeout)
+                run_in_threadpool(invoke_in_turn, handler, event, context), min(timeout, function_timeout)
             )
             answer = read_proxy_response(
                 result,

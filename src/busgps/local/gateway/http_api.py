@@ -31,6 +31,7 @@ from busgps.local.gateway.lambda_proxy import (
     read_http_api_response,
 )
 from busgps.local.gateway.throttling import TokenBucket
+from busgps.local.in_process import invoke_in_turn
 
 _LOG = logging.getLogger(__name__)
 # An HTTP API's longest integration timeout, and its default.
@@ -250,7 +251,8 @@ class LocalHttpApi:
         )
         try:
             result = await asyncio.wait_for(
-                run_in_threadpool(handler, event, context), min(timeout / 1000, function_timeout)
+                run_in_threadpool(invoke_in_turn, handler, event, context),
+                min(timeout / 1000, function_timeout),
             )
             answer = read_http_api_response(result)
         except TimeoutError:

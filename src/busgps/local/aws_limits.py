@@ -112,9 +112,8 @@ def install_aws_limit_guard(session: boto3.Session) -> None:
     events.register("before-parameter-build.sqs.SendMessageBatch", on_send_batch)
 
 
-def guard_default_session() -> boto3.Session:
-    """Make boto3's default session a guarded one, and return it: the handlers' clients come from it."""
+def guard_default_session() -> None:
+    """Make boto3's default session a guarded one: the handlers' clients come from it."""
     session = boto3.Session()
     install_aws_limit_guard(session)
     boto3.DEFAULT_SESSION = session
-    return session

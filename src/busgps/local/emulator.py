@@ -36,7 +36,7 @@ from busgps.dal import history
 from busgps.dal.connections import connections_key_schema
 from busgps.dal.items import latest_key_schema
 from busgps.local.config import EnvironmentSettings
-from busgps.local.emulator_faults import FAULTS_PATH
+from busgps.local.emulator_faults import FAULTS_PATH, PUT_RECORD_TARGET, PUT_RECORDS_TARGET
 from busgps.local.faults import EMULATOR_KINDS, FaultSpec
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 GC_FREEZE_INTERVAL_SECONDS = 1.0
-STREAM_PUTS = frozenset({"Kinesis_20131202.PutRecord", "Kinesis_20131202.PutRecords"})
+STREAM_PUTS = frozenset({PUT_RECORD_TARGET, PUT_RECORDS_TARGET})
 
 # moto's default account: its ARNs and queue URLs carry it.
 LOCAL_ACCOUNT_ID = "123456789012"

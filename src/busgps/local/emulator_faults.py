@@ -22,6 +22,9 @@ from typing import Any
 from busgps.local.faults import FaultCounts, FaultDice, FaultSpec
 
 FAULTS_PATH = "/_busgps/faults"
+# The X-Amz-Target of the calls that put records on a stream.
+PUT_RECORD_TARGET = "Kinesis_20131202.PutRecord"
+PUT_RECORDS_TARGET = "Kinesis_20131202.PutRecords"
 _INJECTED = " [injected by busgps local up --faults]"
 _DYNAMODB_THROTTLED = {
     "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
@@ -76,8 +79,8 @@ class FaultInjection:
         self._operations: dict[str, Callable[[dict[str, Any]], _Answer]] = {
             "DynamoDB_20120810.PutItem": self._put_item,
             "DynamoDB_20120810.BatchWriteItem": self._batch_write_item,
-            "Kinesis_20131202.PutRecord": self._put_record,
-            "Kinesis_20131202.PutRecords": self._put_records,
+            PUT_RECORD_TARGET: self._put_record,
+            PUT_RECORDS_TARGET: self._put_records,
         }
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -732,8 +732,8 @@ class EventSourceMapping:
 
         `function_output` gets what the function writes in its execution environments (its log).
         `faults`: Lambda's faults to inject (kills and timeouts need execution environments); how many
-        were injected is in `fault_counts`. `stream_writes`: this process's writes to the stream, which
-        an enhanced fan-out mapping waits for once its shards are read to their end.
+        were injected is in `fault_counts`. `stream_writes`: the writes to the stream that the emulator
+        signals, which an enhanced fan-out mapping waits for once its shards are read to their end.
         """
         self._config = config
         self._handler = handler

@@ -12,14 +12,20 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from starlette.concurrency import run_in_threadpool
+
 Answer = TypeVar("Answer")
 
 _TURN = threading.Lock()
 
 
-def invoke_in_turn(
+async def invoke_in_turn(
     handler: Callable[[dict[str, Any], Any], Answer], event: dict[str, Any], context: Any
 ) -> Answer:
-    """`handler(event, context)` once no other in-process invocation runs."""
+    """`handler(event, context)` in a worker thread, once no other in-process invocation runs."""
+    return await run_in_threadpool(_in_turn, handler, event, context)
+
+
+def _in_turn(handler: Callable[[dict[str, Any], Any], Answer], event: dict[str, Any], context: Any) -> Answer:
     with _TURN:
         return handler(event, context)

@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -125,7 +124,7 @@ class LocalWebSocketApi:
         )
         try:
             answer = await asyncio.wait_for(
-                run_in_threadpool(invoke_in_turn, self._handler, event, context),
+                invoke_in_turn(self._handler, event, context),
                 self._config.function_timeout_seconds,
             )
         except Exception:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import request_response
@@ -289,7 +288,7 @@ class LocalApiGateway:
         )
         try:
             result = await asyncio.wait_for(
-                run_in_threadpool(invoke_in_turn, handler, event, context), min(timeout, function_timeout)
+                invoke_in_turn(handler, event, context), min(timeout, function_timeout)
             )
             answer = read_proxy_response(
                 result,

@@ -251,7 +251,7 @@ class LocalHttpApi:
         )
         try:
             result = await asyncio.wait_for(
-                run_in_threadpool(invoke_in_turn, handler, event, context),
+                invoke_in_turn(handler, event, context),
                 min(timeout / 1000, function_timeout),
             )
             answer = read_http_api_response(result)
